@@ -1,0 +1,1 @@
+"""The `todoke` command line: thin commands over the services."""

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces every feature package uses: errors, clock, DNS resolver factory."""

@@ -1,0 +1,8 @@
+"""Imports every model module so `Base.metadata` knows all tables (Alembic, tests)."""
+
+from todoke.accounts import models as accounts_models
+from todoke.audit import models as audit_models
+from todoke.db.base import Base
+from todoke.worker import models as worker_models
+
+__all__ = ["Base", "accounts_models", "audit_models", "worker_models"]

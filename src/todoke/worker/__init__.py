@@ -1,0 +1,1 @@
+"""The worker process: periodic jobs now; delivery and ingest jobs as their issues land."""

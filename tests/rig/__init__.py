@@ -1,0 +1,1 @@
+"""Real-network test rig: authoritative DNS server, SMTP sink, test certificate authority."""
