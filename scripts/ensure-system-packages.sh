@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when they are missing: Chromium for browser tests
 # (never a browser download: Playwright drives /usr/bin/chromium) and Noto CJK so Japanese pages
-# render with real glyphs in screenshots and PDFs.
+# render with real glyphs in screenshots and PDFs; Dovecot as the real IMAP server the report
+# mailbox poller is tested against (the tests start their own instance; the system service is
+# not used).
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep -q "Noto Sans CJK JP" || missing+=(fonts-noto-cjk)
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

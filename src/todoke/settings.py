@@ -80,6 +80,28 @@ class Settings(BaseSettings):
     worker_tick_seconds: float = Field(
         5.0, gt=0, description="How often the worker looks for periodic jobs that are due."
     )
+    report_max_file_mb: int = Field(
+        64, ge=1, le=1024, description="Largest report file (or upload) accepted, in MB."
+    )
+    report_max_decompressed_mb: int = Field(
+        256,
+        ge=1,
+        le=4096,
+        description="Largest decompressed content of one report file (zip/gzip bomb guard), MB.",
+    )
+    receiver_host: str = Field(
+        "127.0.0.1", description="Address the built-in report SMTP receiver listens on."
+    )
+    receiver_port: int = Field(
+        2525, ge=1, le=65535, description="Port of the built-in report SMTP receiver."
+    )
+    receiver_domain: str = Field(
+        "localhost",
+        description="Mail domain of the receiver: reports go to dmarc@ (or dmarc+ORG@) it.",
+    )
+    receiver_max_message_mb: int = Field(
+        25, ge=1, le=200, description="Largest message the report receiver accepts, in MB."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level for the server and the worker."
     )

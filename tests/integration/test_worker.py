@@ -70,6 +70,6 @@ def test_builtin_job_purges_expired_sessions(
 ) -> None:
     login(client, tenant.owner.email)
     clock.advance(timedelta(hours=13))
-    assert Scheduler(runtime, builtin_jobs()).run_due() == ["accounts.purge_expired"]
+    assert "accounts.purge_expired" in Scheduler(runtime, builtin_jobs()).run_due()
     with runtime.session() as session:
         assert session.scalar(select(func.count()).select_from(WebSession)) == 0

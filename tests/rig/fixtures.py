@@ -6,13 +6,17 @@ or for one run with `pytest -p tests.rig.fixtures`.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Protocol
 
 import dns.asyncresolver
 import pytest
 
 from tests.rig.dns_server import LocalDNSServer
+from tests.rig.imap_server import DOVECOT, DovecotServer
 from tests.rig.smtp_sink import SMTPSink
 from tests.rig.tls import CertificateAuthority
 from todoke.core.dns import make_resolver
@@ -54,3 +58,18 @@ def smtp_sink(test_ca: CertificateAuthority) -> Iterator[SMTPSink]:
     127.0.0.1 and mx.example.test."""
     with SMTPSink(test_ca.server_context()) as sink:
         yield sink
+
+
+@pytest.fixture(scope="session")
+def imap_server() -> Iterator[DovecotServer]:
+    """A private Dovecot on loopback for the whole session; tests add their own accounts."""
+    if not Path(DOVECOT).exists():
+        pytest.fail(f"{DOVECOT} is missing: `make test` installs dovecot-imapd")
+    # Not under pytest's tmp_path: its parents are private to us, and Dovecot's unprivileged
+    # mail user must reach the Maildirs.
+    root = Path(tempfile.mkdtemp(prefix="todoke-imap-"))
+    server = DovecotServer(root)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)

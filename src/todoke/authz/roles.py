@@ -15,9 +15,16 @@ PERMISSIONS: Final[dict[str, str]] = {
     "audit.view": "Read the audit trail",
     "audit.verify": "Recompute the audit trail's hash chain",
     "settings.view": "See the effective settings (secrets redacted)",
+    "domains.view": "See the organisation's domains and their checks",
+    "domains.manage": "Register and remove domains",
+    "dmarc.view": "Read DMARC, failure and TLS report analyses",
+    "dmarc.ingest": "Upload and import reports",
+    "dmarc.manage_sources": "Register the organisation's sending sources and their tags",
+    "dmarc.manage_mailboxes": "Configure the report mailboxes Todoke polls",
+    "dmarc.view_personal_data": "See personal data in failure reports (addresses, subjects, headers)",
 }
 
-_READ = ("org.view",)
+_READ = ("org.view", "domains.view", "dmarc.view")
 
 BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
     # Everything, including handing out ownership.
@@ -28,7 +35,7 @@ BUILTIN_ROLES: Final[dict[str, frozenset[str]]] = {
     # Runs day-to-day sending.
     "operator": frozenset(_READ),
     # Reads reports and analyses deliverability.
-    "analyst": frozenset(_READ),
+    "analyst": frozenset({*_READ, "dmarc.ingest", "dmarc.manage_sources"}),
     "viewer": frozenset(_READ),
     # The security / audit officer's needs are met by approver/admin today; a dedicated
     # auditor role arrives with the full permission model.

@@ -11,8 +11,15 @@ from rich.table import Table
 from todoke.accounts.services import add_user, first_organisation, get_organisation, list_users
 from todoke.audit import verify_chains
 from todoke.authz import CLI_ACTOR, ROLE_NAMES
-from todoke.cli.common import EXIT_BROKEN, console, fail, load_settings, print_json, runtime
-from todoke.db import migrate
+from todoke.cli.common import (
+    EXIT_BROKEN,
+    console,
+    ensure_migrated,
+    fail,
+    load_settings,
+    print_json,
+    runtime,
+)
 
 config_app = typer.Typer(help="Effective configuration.", no_args_is_help=True)
 user_app = typer.Typer(help="Users of an organisation.", no_args_is_help=True)
@@ -32,14 +39,6 @@ def config_show(as_json: JsonFlag = False) -> None:
     for name, value in shown.items():
         table.add_row(name, str(value), f"TODOKE_{name.upper()}")
     console.print(table)
-
-
-def _ensure_migrated(current: object) -> None:
-    from todoke.runtime import Runtime
-
-    assert isinstance(current, Runtime)
-    if not migrate.is_up_to_date(current.engine):
-        fail("the database is not initialised or not up to date: run `todoke init` first")
 
 
 @user_app.command("add")
@@ -62,7 +61,7 @@ def user_add(
         else getpass.getpass("Password (12+ characters): ")
     )
     with runtime() as current:
-        _ensure_migrated(current)
+        ensure_migrated(current)
         with current.session() as session, session.begin():
             organisation = get_organisation(session, org) if org else first_organisation(session)
             if organisation is None:
@@ -87,7 +86,7 @@ def user_list(
 ) -> None:
     """List the users of an organisation."""
     with runtime() as current:
-        _ensure_migrated(current)
+        ensure_migrated(current)
         with current.session() as session:
             organisation = get_organisation(session, org) if org else first_organisation(session)
             if organisation is None:
@@ -122,7 +121,7 @@ def user_list(
 def audit_verify(as_json: JsonFlag = False) -> None:
     """Recompute every hash chain; exit 5 at the first broken link, naming it."""
     with runtime() as current:
-        _ensure_migrated(current)
+        ensure_migrated(current)
         with current.session() as session:
             result = verify_chains(session)
     broken = result.broken

@@ -6,13 +6,17 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from sqlalchemy.orm import Session
 
+from todoke.accounts.models import Organisation
+from todoke.accounts.services import first_organisation, get_organisation
 from todoke.core.errors import TodokeError
+from todoke.db import migrate
 from todoke.runtime import Runtime
 from todoke.settings import Settings
 
@@ -53,3 +57,20 @@ def runtime() -> Iterator[Runtime]:
 
 def print_json(value: Any) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def ensure_migrated(current: Runtime) -> None:
+    if not migrate.is_up_to_date(current.engine):
+        fail("the database is not initialised or not up to date: run `todoke init` first")
+
+
+def resolve_org(session: Session, slug: str) -> Organisation:
+    """The organisation named by `--org`, or the first one when the option is left out."""
+    organisation = get_organisation(session, slug) if slug else first_organisation(session)
+    if organisation is None:
+        fail(f"no organisation {slug!r}" if slug else "no organisation yet: run `todoke init`")
+    return organisation
+
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+OrgOption = Annotated[str, typer.Option("--org", help="Organisation slug (default: the first).")]

@@ -13,6 +13,7 @@ from todoke import __version__
 from todoke.bootstrap import initialise
 from todoke.cli.admin import audit_app, config_app, user_app
 from todoke.cli.common import console, print_json, runtime
+from todoke.cli.dmarc import dmarc_app
 from todoke.runtime import Runtime
 
 app = typer.Typer(
@@ -23,6 +24,7 @@ app = typer.Typer(
 app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
+app.add_typer(dmarc_app, name="dmarc")
 
 
 def _print_version(value: bool) -> None:

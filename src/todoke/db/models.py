@@ -3,6 +3,15 @@
 from todoke.accounts import models as accounts_models
 from todoke.audit import models as audit_models
 from todoke.db.base import Base
+from todoke.dmarc import models as dmarc_models
+from todoke.domains import models as domains_models
 from todoke.worker import models as worker_models
 
-__all__ = ["Base", "accounts_models", "audit_models", "worker_models"]
+__all__ = [
+    "Base",
+    "accounts_models",
+    "audit_models",
+    "dmarc_models",
+    "domains_models",
+    "worker_models",
+]

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from todoke import __version__
+from todoke.api.dmarc import router as dmarc_api_router
 from todoke.api.errors import error_payload
 from todoke.api.routes import router as api_router
 from todoke.core.errors import TodokeError
@@ -95,6 +96,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.state.runtime = runtime
     _install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(dmarc_api_router)
     app.include_router(observability.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

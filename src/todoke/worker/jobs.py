@@ -10,6 +10,9 @@ from sqlalchemy.orm import Session
 from todoke.accounts.login import purge_expired_sessions
 from todoke.accounts.models import LoginThrottle
 from todoke.core.context import clock_of
+from todoke.dmarc.intake import limits_from
+from todoke.dmarc.mailboxes import enabled_mailbox_ids, poll_mailbox
+from todoke.runtime import Runtime
 from todoke.worker.scheduler import PeriodicJob
 
 THROTTLE_MEMORY = timedelta(days=1)
@@ -23,7 +26,32 @@ def purge_sessions_and_throttles(session: Session) -> str:
     return f"{sessions} expired sessions, {throttles} stale login counters removed"
 
 
+def poll_report_mailboxes(runtime: Runtime) -> str:
+    """Read new report mail from every enabled mailbox; one failing mailbox stops no other."""
+    with runtime.session() as session:
+        mailbox_ids = enabled_mailbox_ids(session)
+    messages = reports = failed = 0
+    for mailbox_id in mailbox_ids:
+        result = poll_mailbox(
+            runtime.session,
+            mailbox_id,
+            secret_key=runtime.settings.secret_key_bytes(),
+            limits=limits_from(runtime.settings),
+            now=runtime.clock.now,
+        )
+        messages += result.messages
+        reports += sum(result.summary.reports.values())
+        failed += result.error is not None
+    return f"{len(mailbox_ids)} mailboxes, {messages} messages, {reports} reports, {failed} failed"
+
+
 def builtin_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("accounts.purge_expired", timedelta(minutes=10), purge_sessions_and_throttles),
+        PeriodicJob(
+            "dmarc.poll_mailboxes",
+            timedelta(minutes=5),
+            poll_report_mailboxes,
+            own_transactions=True,
+        ),
     ]

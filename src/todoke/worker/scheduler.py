@@ -25,13 +25,17 @@ from todoke.worker.models import PeriodicJobState
 log = logging.getLogger(__name__)
 
 JobFunction = Callable[[Session], str | None]
+#: A job that opens its own transactions (e.g. one per batch of reports) gets the runtime.
+RuntimeJobFunction = Callable[[Runtime], str | None]
 
 
 @dataclass(frozen=True)
 class PeriodicJob:
     name: str
     interval: timedelta
-    run: JobFunction
+    run: JobFunction | RuntimeJobFunction
+    #: True when `run` takes the runtime and manages its own transactions.
+    own_transactions: bool = False
     #: How long a claim stays valid; a job must finish well within it.
     lease: timedelta = timedelta(minutes=10)
 
@@ -101,6 +105,12 @@ class Scheduler:
                 .execution_options(synchronize_session=False)
             )
 
+    def _run(self, job: PeriodicJob) -> str | None:
+        if job.own_transactions:
+            return job.run(self.runtime)  # type: ignore[arg-type]
+        with self.runtime.session() as session, session.begin():
+            return job.run(session)  # type: ignore[arg-type]
+
     def run_due(self) -> list[str]:
         """Run every job that is due and not held elsewhere; return the names run."""
         ran: list[str] = []
@@ -109,8 +119,7 @@ class Scheduler:
                 continue
             error: str | None = None
             try:
-                with self.runtime.session() as session, session.begin():
-                    summary = job.run(session)
+                summary = self._run(job)
                 log.info("job %s done: %s", job.name, summary or "ok")
             except Exception as exc:  # one failing job must not stop the others
                 error = f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,172 @@
+"""/api/v1/dmarc: upload and list reports, per-domain analyses, registered sources, exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, UploadFile
+from fastapi.responses import StreamingResponse
+
+from todoke.api.errors import ERRORS
+from todoke.dmarc import exports, queries, services
+from todoke.dmarc.intake import BatchIngestor, Blob, limits_from
+from todoke.dmarc.schemas import (
+    DomainSummary,
+    IngestResult,
+    ReportRow,
+    SourceNetworkIn,
+    SourceNetworkOut,
+)
+from todoke.web.context import UserContext, check_csrf
+
+router = APIRouter(
+    prefix="/api/v1/dmarc", tags=["dmarc"], dependencies=[Depends(check_csrf)], responses=ERRORS
+)
+
+DomainQuery = Annotated[str, Query(min_length=3, max_length=253, description="e.g. example.jp")]
+SinceQuery = Annotated[date | None, Query(description="First day (UTC), default 30 days ago")]
+UntilQuery = Annotated[date | None, Query(description="Last day (UTC), default today")]
+UPLOAD_CHUNK = 1 << 20
+
+
+@router.get("/reports")
+def list_reports(
+    ctx: UserContext,
+    domain: Annotated[str | None, Query(max_length=253)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[ReportRow]:
+    """Stored aggregate reports, newest first."""
+    with ctx.reading() as session:
+        return queries.list_reports(
+            session,
+            org=ctx.org,
+            acting_user=ctx.actor,
+            domain=domain,
+            limit=per_page,
+            offset=(page - 1) * per_page,
+        )
+
+
+@router.post("/reports", status_code=200)
+async def upload_reports(files: list[UploadFile], ctx: UserContext) -> IngestResult:
+    """Upload report files (.xml, .gz, .zip, .json, .eml); refused files are listed by name."""
+    limits = limits_from(ctx.runtime.settings)
+    ingestor = BatchIngestor(
+        lambda: ctx.runtime.session(client_ip=ctx.client_ip),
+        organisation_id=ctx.org.id,
+        acting_user=ctx.actor,
+        channel="upload",
+        limits=limits,
+    )
+    ingestor.check_permission()
+    for upload in files:
+        name = upload.filename or "upload"
+        data = bytearray()
+        while chunk := await upload.read(UPLOAD_CHUNK):
+            data += chunk
+            if len(data) > limits.max_input_bytes:
+                break
+        if len(data) > limits.max_input_bytes:
+            ingestor.refuse(
+                name,
+                "input.too_large",
+                f"upload is over the limit of {limits.max_input_bytes:,} bytes",
+            )
+            continue
+        ingestor.add(Blob(name, bytes(data)))
+    summary = ingestor.add_all(())
+    return IngestResult.model_validate(summary.as_json())
+
+
+@router.get("/domains")
+def reported_domains(ctx: UserContext) -> list[str]:
+    """Domains that reports have been received for."""
+    with ctx.reading() as session:
+        return queries.reported_domains(session, org=ctx.org, acting_user=ctx.actor)
+
+
+@router.get("/summary")
+def summary(
+    ctx: UserContext, domain: DomainQuery, since: SinceQuery = None, until: UntilQuery = None
+) -> DomainSummary:
+    """Messages, DMARC pass and fail, alignment and dispositions by day for one domain."""
+    with ctx.reading() as session:
+        return queries.domain_summary(
+            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since, until=until
+        )
+
+
+@router.get("/records.csv", response_class=StreamingResponse)
+def export_records_csv(
+    ctx: UserContext, domain: DomainQuery, since: SinceQuery = None, until: UntilQuery = None
+) -> StreamingResponse:
+    """Every record of the domain in the period as CSV (UTF-8 with BOM so Excel reads it)."""
+    return _export(ctx, domain, since, until, "csv")
+
+
+@router.get("/records.json", response_class=StreamingResponse)
+def export_records_json(
+    ctx: UserContext, domain: DomainQuery, since: SinceQuery = None, until: UntilQuery = None
+) -> StreamingResponse:
+    """Every record of the domain in the period as a JSON array."""
+    return _export(ctx, domain, since, until, "json")
+
+
+def _export(
+    ctx: UserContext, domain: str, since: date | None, until: date | None, kind: str
+) -> StreamingResponse:
+    session = ctx.runtime.session()
+    try:
+        rows = exports.export_records(
+            session, org=ctx.org, domain=domain, since=since, until=until, acting_user=ctx.actor
+        )
+    except Exception:
+        session.close()
+        raise
+    body = exports.as_csv(rows) if kind == "csv" else exports.as_json(rows)
+
+    def stream() -> Iterator[bytes]:
+        try:
+            yield from body
+        finally:
+            session.close()
+
+    filename = f"dmarc-{domain}.{kind}"
+    media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+    return StreamingResponse(
+        stream(),
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@router.get("/sources")
+def list_sources(ctx: UserContext) -> list[SourceNetworkOut]:
+    """The organisation's registered sending sources (送信元IP管理)."""
+    with ctx.reading() as session:
+        found = services.list_sources(session, org=ctx.org, acting_user=ctx.actor)
+        return [SourceNetworkOut.model_validate(source) for source in found]
+
+
+@router.post("/sources", status_code=201)
+def register_source(body: SourceNetworkIn, ctx: UserContext) -> SourceNetworkOut:
+    """Register an IP address or CIDR range the organisation sends from, with tags."""
+    with ctx.session.begin():
+        source = services.register_source(
+            ctx.session,
+            org=ctx.org,
+            cidr=body.network,
+            label=body.label,
+            tags=body.tags,
+            acting_user=ctx.actor,
+        )
+    return SourceNetworkOut.model_validate(source)
+
+
+@router.delete("/sources/{source_id}", status_code=204)
+def remove_source(source_id: int, ctx: UserContext) -> None:
+    with ctx.session.begin():
+        services.remove_source(ctx.session, org=ctx.org, source_id=source_id, acting_user=ctx.actor)

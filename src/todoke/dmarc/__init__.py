@@ -1,0 +1,1 @@
+"""DMARC aggregate, failure and SMTP TLS reports: ingest, storage, identification, analysis."""

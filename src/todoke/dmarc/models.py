@@ -1,0 +1,263 @@
+"""DMARC, failure and TLS reports as stored, and the roll-ups dashboards read.
+
+Raw records are kept for drill-down and export; every summary reads the roll-ups
+(`dmarc_day_stats`, `dmarc_source_day`), which ingest keeps in step in the same transaction, so
+a dashboard over years of data never scans raw records.
+
+A report that spans several days is stored with its real range; its records count towards the
+UTC day on which the range begins (reporters send daily reports; a multi-day one is rare and
+splitting message counts between days would invent numbers).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from todoke.db import Base, JSONValue, utcnow
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits for raw records.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class DmarcReport(Base):
+    """One aggregate report: a reporter's view of one domain over a date range."""
+
+    __tablename__ = "dmarc_report"
+    __table_args__ = (
+        # RFC 7489 §7.2.1.1: report id is unique per reporter; the domain is part of the key
+        # because some reporters reuse one id across the domains they report on.
+        UniqueConstraint("organisation_id", "reporter_org", "report_id", "domain"),
+        Index("ix_dmarc_report_org_domain_end", "organisation_id", "domain", "end_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    reporter_org: Mapped[str] = mapped_column(String(300))
+    reporter_email: Mapped[str | None] = mapped_column(String(320))
+    report_id: Mapped[str] = mapped_column(String(300))
+    #: The domain whose published policy the report quotes.
+    domain: Mapped[str] = mapped_column(String(253))
+    begin_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    #: rfc9990, rfc7489 or draft
+    schema: Mapped[str] = mapped_column(String(16))
+    #: policy_published as the reporter saw it: p, sp, np, adkim, aspf, pct, fo, testing, ...
+    policy: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    record_count: Mapped[int] = mapped_column(Integer)
+    message_count: Mapped[int] = mapped_column(BigInteger)
+    generator: Mapped[str | None] = mapped_column(String(300))
+    #: Problems the parser worked around (skipped records and why).
+    warnings: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    #: File (and archive member) it came from, and by which channel: upload, folder, imap, smtp.
+    source_name: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DmarcShape(Base):
+    """A distinct authentication shape (see `dmarc.shapes.AuthShape`), stored once per tenant."""
+
+    __tablename__ = "dmarc_shape"
+    __table_args__ = (UniqueConstraint("organisation_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    header_from: Mapped[str] = mapped_column(String(253))
+    dkim_aligned: Mapped[bool]
+    spf_aligned: Mapped[bool]
+    spf_domain: Mapped[str | None] = mapped_column(String(253))
+    spf_result: Mapped[str | None] = mapped_column(String(16))
+    dkim_domain: Mapped[str | None] = mapped_column(String(253))
+    dkim_selector: Mapped[str | None] = mapped_column(String(253))
+    dkim_result: Mapped[str | None] = mapped_column(String(16))
+    override: Mapped[str | None] = mapped_column(String(32))
+    disposition: Mapped[str] = mapped_column(String(16))
+
+
+class DmarcRecord(Base):
+    """One row of an aggregate report, kept for drill-down and export."""
+
+    __tablename__ = "dmarc_record"
+    __table_args__ = (
+        Index("ix_dmarc_record_source", "organisation_id", "source_ip", "day"),
+        Index("ix_dmarc_record_domain_day", "organisation_id", "domain", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    report_pk: Mapped[int] = mapped_column(
+        ForeignKey("dmarc_report.id", ondelete="CASCADE"), index=True
+    )
+    organisation_id: Mapped[int] = mapped_column(Integer)
+    domain: Mapped[str] = mapped_column(String(253))
+    day: Mapped[date] = mapped_column(Date)
+    source_ip: Mapped[str] = mapped_column(String(45))
+    message_count: Mapped[int] = mapped_column(BigInteger)
+    shape_id: Mapped[int] = mapped_column(ForeignKey("dmarc_shape.id"))
+    envelope_to: Mapped[str | None] = mapped_column(String(253))
+    envelope_from: Mapped[str | None] = mapped_column(String(253))
+    #: Every SPF and DKIM result and override as reported, when there is more than the shape
+    #: holds (several signatures, human_result, comments); None otherwise, to keep rows small.
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONValue)
+
+
+class DmarcDayStats(Base):
+    """Per domain and day: the numbers of the summary chart."""
+
+    __tablename__ = "dmarc_day_stats"
+
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger, default=0)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger, default=0)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger, default=0)
+    quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    rejected: Mapped[int] = mapped_column(BigInteger, default=0)
+    records: Mapped[int] = mapped_column(BigInteger, default=0)
+    reports: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DmarcSourceDay(Base):
+    """Per domain, day, source address and shape: the numbers of the sources table."""
+
+    __tablename__ = "dmarc_source_day"
+
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    shape_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger, default=0)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DmarcSource(Base):
+    """A source address seen in reports, and who Todoke thinks it is.
+
+    Ingest only adds the address; identification (PTR, catalogue, registered sources) runs
+    later in the worker so a slow resolver never slows ingest.
+    """
+
+    __tablename__ = "dmarc_source"
+
+    organisation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    first_seen: Mapped[date] = mapped_column(Date)
+    last_seen: Mapped[date] = mapped_column(Date)
+    ptr_name: Mapped[str | None] = mapped_column(String(253), default=None)
+    ptr_status: Mapped[str | None] = mapped_column(String(16), default=None)
+    sender_key: Mapped[str | None] = mapped_column(String(64), default=None)
+    matched_by: Mapped[str | None] = mapped_column(String(16), default=None)
+    identified_at: Mapped[datetime | None] = mapped_column(default=None, index=True)
+
+
+class SourceNetwork(Base):
+    """An address range the organisation sends from, registered with tags (送信元IP管理)."""
+
+    __tablename__ = "dmarc_source_network"
+    __table_args__ = (UniqueConstraint("organisation_id", "network"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: Canonical CIDR text, e.g. "203.0.113.0/26" or "2001:db8::/48".
+    network: Mapped[str] = mapped_column(String(49))
+    label: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(JSONValue, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DmarcFailureReport(Base):
+    """One failed message as a receiver reported it (RFC 6591). Holds personal data."""
+
+    __tablename__ = "dmarc_failure_report"
+    __table_args__ = (
+        UniqueConstraint("organisation_id", "fingerprint"),
+        Index("ix_dmarc_failure_report_domain", "organisation_id", "reported_domain"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    #: SHA-1 of what identifies the failure, so the same report delivered twice is kept once.
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    reporter: Mapped[str] = mapped_column(String(300))
+    feedback_type: Mapped[str] = mapped_column(String(32))
+    arrival_date: Mapped[datetime | None]
+    source_ip: Mapped[str | None] = mapped_column(String(45))
+    reported_domain: Mapped[str | None] = mapped_column(String(253))
+    auth_failure: Mapped[str | None] = mapped_column(String(32))
+    delivery_result: Mapped[str | None] = mapped_column(String(32))
+    header_from: Mapped[str | None] = mapped_column(String(253))
+    dkim_domain: Mapped[str | None] = mapped_column(String(253))
+    dkim_selector: Mapped[str | None] = mapped_column(String(253))
+    #: Personal data: shown only to users with `dmarc.view_personal_data`.
+    original_mail_from: Mapped[str | None] = mapped_column(String(320))
+    original_rcpt_to: Mapped[str | None] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(998))
+    original_headers: Mapped[str | None] = mapped_column(Text)
+    authentication_results: Mapped[str | None] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TlsReport(Base):
+    """One SMTP TLS report (RFC 8460): how senders fared delivering to our MX hosts."""
+
+    __tablename__ = "tls_report"
+    __table_args__ = (UniqueConstraint("organisation_id", "organization_name", "report_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    organization_name: Mapped[str] = mapped_column(String(300))
+    report_id: Mapped[str] = mapped_column(String(300))
+    begin_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    contact_info: Mapped[str | None] = mapped_column(String(320))
+    #: Per policy: type, domain, strings, mx hosts, success/failure counts, failure details.
+    policies: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
+    total_successful: Mapped[int] = mapped_column(BigInteger)
+    total_failure: Mapped[int] = mapped_column(BigInteger)
+    source_name: Mapped[str] = mapped_column(String(500))
+    channel: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DmarcMailbox(Base):
+    """An IMAP mailbox the worker polls for reports (e.g. the address in `rua=`)."""
+
+    __tablename__ = "dmarc_mailbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    label: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str] = mapped_column(String(253))
+    port: Mapped[int] = mapped_column(Integer)
+    #: "ssl" (IMAPS, port 993), "starttls" (port 143 upgraded) or "none" (loopback tests only)
+    security: Mapped[str] = mapped_column(String(16))
+    username: Mapped[str] = mapped_column(String(320))
+    #: Encrypted at rest (core.secrets.SecretBox, purpose "dmarc.mailbox.password").
+    password_sealed: Mapped[str] = mapped_column(Text)
+    folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    #: Where processed messages are moved; None leaves them in place, marked \\Seen.
+    processed_folder: Mapped[str | None] = mapped_column(String(200), default=None)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    last_polled_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The last poll's outcome for people: counts, or the error that stopped it.
+    last_result: Mapped[dict[str, Any] | None] = mapped_column(JSONValue, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

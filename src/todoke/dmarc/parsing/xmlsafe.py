@@ -1,0 +1,154 @@
+"""XML parsing that cannot be turned against us.
+
+A DOCTYPE has no business in a DMARC report (RFC 7489 Appendix C and RFC 9990 define no DTD),
+and it is the carrier of every XML attack we care about: entity expansion bombs ("billion
+laughs") and external entities (XXE reading file:///etc/passwd or probing http://127.0.0.1).
+So a document with a DOCTYPE is refused outright, before the parser sees it, and the parser is
+configured to never resolve entities, load DTDs or touch the network in case the scan misses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from io import BytesIO
+from typing import Literal
+
+from lxml import etree
+
+from todoke.dmarc.parsing.errors import ParseRefused
+
+_Event = Literal["start", "end"]
+#: a prolog (declaration, comments, processing instructions) longer than this is not a report
+_PROLOG_WINDOW = 64 * 1024
+_DECLARED_ENCODING = re.compile(r"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+_ENCODING_ERRORS = frozenset(
+    {
+        etree.ErrorTypes.ERR_INVALID_ENCODING,
+        etree.ErrorTypes.ERR_UNSUPPORTED_ENCODING,
+        etree.ErrorTypes.ERR_UNKNOWN_ENCODING,
+    }
+)
+_TRUNCATION_ERRORS = frozenset(
+    {
+        etree.ErrorTypes.ERR_TAG_NOT_FINISHED,
+        etree.ErrorTypes.ERR_DOCUMENT_END,
+        etree.ErrorTypes.ERR_DOCUMENT_EMPTY,
+        etree.ErrorTypes.ERR_LTSLASH_REQUIRED,
+        etree.ErrorTypes.ERR_GT_REQUIRED,
+    }
+)
+
+
+def _prolog_text(data: bytes) -> tuple[str, bool]:
+    """The start of the document as text, and whether it is in a 16-bit encoding."""
+    head = data[: _PROLOG_WINDOW * 2]
+    if head.startswith(b"\xef\xbb\xbf"):
+        return head[3:].decode("latin-1"), False
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return head.decode("utf-16", errors="replace"), True
+    if head.startswith(b"<\x00"):
+        return head.decode("utf-16-le", errors="replace"), True
+    if head.startswith(b"\x00<"):
+        return head.decode("utf-16-be", errors="replace"), True
+    # latin-1 maps bytes 1:1, so markup in any ASCII-compatible encoding keeps its offsets
+    return head.decode("latin-1"), False
+
+
+def check_prolog(data: bytes) -> None:
+    """Refuse a DOCTYPE, and a declared encoding the bytes plainly contradict."""
+    text, wide = _prolog_text(data)
+    declared = _DECLARED_ENCODING.match(text.lstrip())
+    if declared and not wide and declared.group(1).lower().startswith(("utf-16", "utf-32", "ucs")):
+        raise ParseRefused(
+            "encoding.invalid",
+            f"The XML declares encoding {declared.group(1)!r} but its bytes are not in that "
+            "encoding.",
+        )
+    position = 0
+    while True:
+        while position < len(text) and text[position] in " \t\r\n\ufeff":
+            position += 1
+        if position >= _PROLOG_WINDOW:
+            raise ParseRefused(
+                "xml.malformed",
+                f"The XML prolog (before the root element) is longer than {_PROLOG_WINDOW} "
+                "characters.",
+            )
+        if text.startswith("<?", position):
+            end = text.find("?>", position + 2)
+        elif text.startswith("<!--", position):
+            end = text.find("-->", position + 4)
+        elif text[position : position + 9].upper() == "<!DOCTYPE":
+            raise ParseRefused(
+                "xml.doctype_refused",
+                "The XML contains a DOCTYPE declaration, which DMARC reports never need and "
+                "which can carry entity bombs or external entities; it was not parsed.",
+            )
+        else:
+            return
+        if end < 0:
+            return  # unterminated: the parser reports it with a line number
+        position = end + 2
+
+
+def syntax_error(error: etree.XMLSyntaxError) -> ParseRefused:
+    line = error.lineno or 1
+    detail = (error.msg or "syntax error").split(", line ")[0].strip()
+    if error.code in _ENCODING_ERRORS:
+        return ParseRefused(
+            "encoding.invalid",
+            f"The XML is not valid in its declared encoding near line {line}: {detail}.",
+        )
+    if error.code in _TRUNCATION_ERRORS or "Premature end" in detail:
+        return ParseRefused(
+            "xml.truncated", f"The XML ends early (truncated?) at line {line}: {detail}."
+        )
+    return ParseRefused("xml.malformed", f"The XML is not well-formed at line {line}: {detail}.")
+
+
+def _iterparse(
+    data: bytes, events: tuple[_Event, ...], tag: tuple[str, ...] | None
+) -> Iterator[tuple[str, etree._Element]]:
+    context = etree.iterparse(
+        BytesIO(data),
+        events=events,
+        tag=tag,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        yield from context
+    except etree.XMLSyntaxError as error:
+        raise syntax_error(error) from None
+    except (LookupError, ValueError) as error:  # unknown codec names surface as these
+        raise ParseRefused(
+            "encoding.invalid", f"The XML encoding cannot be decoded: {error}."
+        ) from None
+
+
+def root_name(data: bytes) -> tuple[str, str | None]:
+    """Local name and namespace of the root element, reading only the start of the data."""
+    check_prolog(data)
+    for _event, element in _iterparse(data, ("start",), None):
+        tree = element.getroottree()
+        if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+            raise ParseRefused("xml.doctype_refused", "The XML contains a DOCTYPE declaration.")
+        qname = etree.QName(element)
+        return qname.localname, qname.namespace
+    raise ParseRefused("xml.malformed", "The XML has no root element.")
+
+
+def iter_ends(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
+    """End events for the given tags (``{*}name`` matches any namespace)."""
+    for _event, element in _iterparse(data, ("end",), tags):
+        yield element
+
+
+def local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""

@@ -1,0 +1,1 @@
+"""Domain authentication: the owned-domain inventory, posture checks and SPF evaluation."""
