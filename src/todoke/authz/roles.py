@@ -21,7 +21,7 @@ PERMISSIONS: Final[dict[str, str]] = {
     "dmarc.ingest": "Upload and import reports",
     "dmarc.manage_sources": "Register the organisation's sending sources and their tags",
     "dmarc.manage_mailboxes": "Configure the report mailboxes Todoke polls",
-    "dmarc.view_personal_data": "See personal data in failure reports (addresses, subjects, headers)",
+    "dmarc.view_personal_data": "See personal data in failure reports (addresses, headers)",
 }
 
 _READ = ("org.view", "domains.view", "dmarc.view")
