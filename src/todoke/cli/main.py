@@ -11,7 +11,9 @@ import typer
 
 from todoke import __version__
 from todoke.bootstrap import initialise
+from todoke.cli import dmarc_analysis  # noqa: F401 - its commands join the dmarc group
 from todoke.cli.admin import audit_app, config_app, user_app
+from todoke.cli.auth import auth_app
 from todoke.cli.common import console, print_json, runtime
 from todoke.cli.dmarc import dmarc_app
 from todoke.runtime import Runtime
@@ -25,6 +27,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dmarc_app, name="dmarc")
+app.add_typer(auth_app, name="auth")
 
 
 def _print_version(value: bool) -> None:

@@ -93,3 +93,93 @@ class SourceNetworkOut(BaseModel):
     label: str
     tags: list[str]
     created_at: datetime
+
+
+class SenderOut(BaseModel):
+    key: str
+    name: str
+    name_ja: str
+    category: str
+    matched_by: str
+    tags: list[str]
+
+
+class SourceOut(BaseModel):
+    source_ip: str
+    ptr_name: str | None
+    sender: SenderOut | None
+    messages: int
+    dmarc_pass: int
+    dmarc_fail: int
+    spf_aligned: int
+    dkim_aligned: int
+    classification: str
+    #: which rule of the classification decided it (documented in dmarc.analysis.classify)
+    rule: str
+    dominant_pattern: str | None
+
+
+class SourcesOut(BaseModel):
+    domain: str
+    since: date
+    until: date
+    sources: list[SourceOut]
+
+
+class AffectedSourceOut(BaseModel):
+    source_ip: str
+    sender: str | None
+    messages: int
+
+
+class PatternOut(BaseModel):
+    pattern: str
+    messages: int
+    title: str
+    meaning: str
+    why: str
+    action: str
+    sender_specific: str | None
+    sender_fixes: dict[str, str]
+    sources: list[AffectedSourceOut]
+
+
+class PatternsOut(BaseModel):
+    domain: str
+    since: date
+    until: date
+    patterns: list[PatternOut]
+
+
+class BlockerOut(BaseModel):
+    source_ip: str
+    sender: str | None
+    classification: str
+    messages: int
+    failing: int
+    dominant_pattern: str | None
+    blocking: bool
+
+
+class ReadinessOut(BaseModel):
+    domain: str
+    stage: str
+    ready: bool
+    enough_data: bool
+    days_with_data: int
+    pass_rate_14: float | None
+    pass_rate_30: float | None
+    legitimate_messages_30: int
+    next_record: str | None
+    next_record_alternative: str | None
+    blockers: list[BlockerOut]
+    reasons: list[str]
+
+
+class InventoryOut(BaseModel):
+    domain: str
+    organizational_domain: str
+    status: str
+    messages: int
+    dmarc_pass: int
+    recommendation: str

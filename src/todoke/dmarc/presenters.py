@@ -1,0 +1,111 @@
+"""Analysis results turned into the schemas the API and `--json` output share."""
+
+from __future__ import annotations
+
+from todoke.dmarc.analysis import Readiness, reason_text
+from todoke.dmarc.analysis.advice import sender_name
+from todoke.dmarc.analysis.texts import as_locale
+from todoke.dmarc.insights import PatternView, SourceView
+from todoke.dmarc.posture import InventoryEntry
+from todoke.dmarc.schemas import (
+    AffectedSourceOut,
+    BlockerOut,
+    InventoryOut,
+    PatternOut,
+    ReadinessOut,
+    SenderOut,
+    SourceOut,
+)
+from todoke.dmarc.shapes import SenderIdentity
+
+
+def sender_out(sender: SenderIdentity | None) -> SenderOut | None:
+    if sender is None:
+        return None
+    return SenderOut(
+        key=sender.key,
+        name=sender.name,
+        name_ja=sender.name_ja,
+        category=sender.category,
+        matched_by=sender.matched_by,
+        tags=list(sender.tags),
+    )
+
+
+def source_out(view: SourceView) -> SourceOut:
+    return SourceOut(
+        source_ip=view.source_ip,
+        ptr_name=view.ptr_name,
+        sender=sender_out(view.sender),
+        messages=view.messages,
+        dmarc_pass=view.dmarc_pass,
+        dmarc_fail=view.messages - view.dmarc_pass,
+        spf_aligned=view.spf_aligned,
+        dkim_aligned=view.dkim_aligned,
+        classification=view.classification.kind,
+        rule=view.classification.rule,
+        dominant_pattern=view.classification.dominant_pattern,
+    )
+
+
+def pattern_out(view: PatternView, locale: str) -> PatternOut:
+    lang = as_locale(locale)
+    return PatternOut(
+        pattern=view.pattern_id,
+        messages=view.messages,
+        title=view.advice.title,
+        meaning=view.advice.meaning,
+        why=view.advice.why,
+        action=view.advice.action,
+        sender_specific=view.advice.sender_specific,
+        sender_fixes=dict(view.sender_fixes),
+        sources=[
+            AffectedSourceOut(
+                source_ip=source.source_ip,
+                sender=sender_name(source.sender, lang),
+                messages=source.messages,
+            )
+            for source in view.sources
+        ],
+    )
+
+
+def readiness_out(domain: str, readiness: Readiness, locale: str) -> ReadinessOut:
+    lang = as_locale(locale)
+    proposal = readiness.next_record
+    return ReadinessOut(
+        domain=domain,
+        stage=readiness.stage,
+        ready=readiness.ready,
+        enough_data=readiness.enough_data,
+        days_with_data=readiness.days_with_data,
+        pass_rate_14=readiness.pass_rate_14,
+        pass_rate_30=readiness.pass_rate_30,
+        legitimate_messages_30=readiness.legitimate_messages_30,
+        next_record=proposal.record if proposal else None,
+        next_record_alternative=proposal.alternative if proposal else None,
+        blockers=[
+            BlockerOut(
+                source_ip=blocker.source,
+                sender=sender_name(blocker.sender, lang),
+                classification=blocker.kind,
+                messages=blocker.messages,
+                failing=blocker.failing,
+                dominant_pattern=blocker.dominant_pattern,
+                blocking=blocker.blocking,
+            )
+            for blocker in readiness.blockers
+        ],
+        reasons=[reason_text(reason, locale=lang) for reason in readiness.reasons],
+    )
+
+
+def inventory_out(entry: InventoryEntry) -> InventoryOut:
+    return InventoryOut(
+        domain=entry.domain,
+        organizational_domain=entry.organizational_domain,
+        status=entry.status,
+        messages=entry.messages,
+        dmarc_pass=entry.dmarc_pass,
+        recommendation=entry.recommendation,
+    )
