@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     receiver_max_message_mb: int = Field(
         25, ge=1, le=200, description="Largest message the report receiver accepts, in MB."
     )
+    dns_nameservers: list[str] = Field(
+        default_factory=list,
+        description="Nameservers (HOST or HOST:PORT) for lookups; empty uses the system's.",
+    )
+    dns_offline: bool = Field(
+        False,
+        description="Never look up DNS in the background (PTR names, senders' SPF ranges).",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level for the server and the worker."
     )

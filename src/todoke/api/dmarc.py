@@ -10,14 +10,18 @@ from fastapi import APIRouter, Depends, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from todoke.api.errors import ERRORS
-from todoke.dmarc import exports, queries, services
+from todoke.dmarc import exports, insights, posture, presenters, queries, services
 from todoke.dmarc.intake import BatchIngestor, Blob, limits_from
 from todoke.dmarc.schemas import (
     DomainSummary,
     IngestResult,
+    InventoryOut,
+    PatternsOut,
+    ReadinessOut,
     ReportRow,
     SourceNetworkIn,
     SourceNetworkOut,
+    SourcesOut,
 )
 from todoke.web.context import UserContext, check_csrf
 
@@ -99,6 +103,74 @@ def summary(
         )
 
 
+@router.get("/sources")
+def sources_seen(
+    ctx: UserContext,
+    domain: DomainQuery,
+    since: SinceQuery = None,
+    until: UntilQuery = None,
+    limit: Annotated[int, Query(ge=1, le=5_000)] = 200,
+) -> SourcesOut:
+    """Who sends as the domain: each source address with sender, volumes and classification."""
+    with ctx.reading() as session:
+        start, end, views = insights.domain_sources(
+            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since, until=until
+        )
+    return SourcesOut(
+        domain=domain,
+        since=start,
+        until=end,
+        sources=[presenters.source_out(view) for view in views[:limit]],
+    )
+
+
+@router.get("/patterns")
+def patterns(
+    ctx: UserContext, domain: DomainQuery, since: SinceQuery = None, until: UntilQuery = None
+) -> PatternsOut:
+    """Failures grouped into error patterns, with advice in the user's language."""
+    with ctx.reading() as session:
+        start, end, views = insights.domain_patterns(
+            session,
+            org=ctx.org,
+            domain=domain,
+            acting_user=ctx.actor,
+            locale=ctx.locale,
+            since=since,
+            until=until,
+        )
+    return PatternsOut(
+        domain=domain,
+        since=start,
+        until=end,
+        patterns=[presenters.pattern_out(view, ctx.locale) for view in views],
+    )
+
+
+@router.get("/readiness")
+def readiness(ctx: UserContext, domain: DomainQuery, until: UntilQuery = None) -> ReadinessOut:
+    """Whether the domain is ready for a stricter policy, the blockers, the next record."""
+    report_uri = f"mailto:dmarc@{ctx.runtime.settings.receiver_domain}"
+    with ctx.reading() as session:
+        answer = posture.domain_readiness(
+            session,
+            org=ctx.org,
+            domain=domain,
+            acting_user=ctx.actor,
+            report_uri=report_uri,
+            until=until,
+        )
+    return presenters.readiness_out(domain.lower().rstrip("."), answer, ctx.locale)
+
+
+@router.get("/inventory")
+def inventory(ctx: UserContext) -> list[InventoryOut]:
+    """Every domain seen in reports in the last 90 days, with a recommendation."""
+    with ctx.reading() as session:
+        entries = posture.inventory(session, org=ctx.org, acting_user=ctx.actor, locale=ctx.locale)
+    return [presenters.inventory_out(entry) for entry in entries]
+
+
 @router.get("/records.csv", response_class=StreamingResponse)
 def export_records_csv(
     ctx: UserContext, domain: DomainQuery, since: SinceQuery = None, until: UntilQuery = None
@@ -143,7 +215,7 @@ def _export(
     )
 
 
-@router.get("/sources")
+@router.get("/own-sources")
 def list_sources(ctx: UserContext) -> list[SourceNetworkOut]:
     """The organisation's registered sending sources (送信元IP管理)."""
     with ctx.reading() as session:
@@ -151,7 +223,7 @@ def list_sources(ctx: UserContext) -> list[SourceNetworkOut]:
         return [SourceNetworkOut.model_validate(source) for source in found]
 
 
-@router.post("/sources", status_code=201)
+@router.post("/own-sources", status_code=201)
 def register_source(body: SourceNetworkIn, ctx: UserContext) -> SourceNetworkOut:
     """Register an IP address or CIDR range the organisation sends from, with tags."""
     with ctx.session.begin():
@@ -166,7 +238,7 @@ def register_source(body: SourceNetworkIn, ctx: UserContext) -> SourceNetworkOut
     return SourceNetworkOut.model_validate(source)
 
 
-@router.delete("/sources/{source_id}", status_code=204)
+@router.delete("/own-sources/{source_id}", status_code=204)
 def remove_source(source_id: int, ctx: UserContext) -> None:
     with ctx.session.begin():
         services.remove_source(ctx.session, org=ctx.org, source_id=source_id, acting_user=ctx.actor)

@@ -121,9 +121,12 @@ async def identify_pending(
 ) -> IdentifyResult:
     """Identify addresses never identified, or not for a week, up to `max_addresses` a run."""
     catalogue = catalogue or load_catalogue()
+    result = IdentifyResult()
+    with open_session() as session:
+        if not _pending(session, now() - REIDENTIFY_AFTER, 1):
+            return result  # nothing to do: no DNS traffic at all
     published = await PUBLISHED_RANGES.get(catalogue, resolver, offline=offline)
     ptr = PtrResolver(resolver, offline=offline, forward_confirm=True)
-    result = IdentifyResult()
     own_by_org: dict[int, NetworkIndex[OwnSource]] = {}
     while result.addresses < max_addresses:
         with open_session() as session:

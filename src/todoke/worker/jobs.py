@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from sqlalchemy import delete
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session
 from todoke.accounts.login import purge_expired_sessions
 from todoke.accounts.models import LoginThrottle
 from todoke.core.context import clock_of
+from todoke.core.dns import make_resolver, parse_nameserver
+from todoke.dmarc.identification import identify_pending
 from todoke.dmarc.intake import limits_from
 from todoke.dmarc.mailboxes import enabled_mailbox_ids, poll_mailbox
 from todoke.runtime import Runtime
@@ -45,6 +48,24 @@ def poll_report_mailboxes(runtime: Runtime) -> str:
     return f"{len(mailbox_ids)} mailboxes, {messages} messages, {reports} reports, {failed} failed"
 
 
+def identify_report_sources(runtime: Runtime) -> str:
+    """Name new source addresses (PTR, catalogue, registered sources) off the ingest path."""
+    settings = runtime.settings
+    nameservers = [parse_nameserver(text) for text in settings.dns_nameservers]
+    result = asyncio.run(
+        identify_pending(
+            runtime.session,
+            resolver=make_resolver(nameservers or None),
+            now=runtime.clock.now,
+            offline=settings.dns_offline,
+        )
+    )
+    return (
+        f"{result.addresses} addresses, {result.identified} identified, "
+        f"{result.ptr_timeouts} PTR lookups unanswered"
+    )
+
+
 def builtin_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("accounts.purge_expired", timedelta(minutes=10), purge_sessions_and_throttles),
@@ -52,6 +73,12 @@ def builtin_jobs() -> list[PeriodicJob]:
             "dmarc.poll_mailboxes",
             timedelta(minutes=5),
             poll_report_mailboxes,
+            own_transactions=True,
+        ),
+        PeriodicJob(
+            "dmarc.identify_sources",
+            timedelta(minutes=10),
+            identify_report_sources,
             own_transactions=True,
         ),
     ]
