@@ -17,7 +17,7 @@ from lxml import etree
 
 from todoke.dmarc.parsing import values
 from todoke.dmarc.parsing.errors import ParseRefused
-from todoke.dmarc.parsing.xmlsafe import iter_ends, local, root_name
+from todoke.dmarc.parsing.xmlsafe import iter_ends, root_name
 from todoke.dmarc.report_types import (
     AggregateRecord,
     AggregateReport,
@@ -35,6 +35,23 @@ _TAGS = ("{*}report_metadata", "{*}policy_published", "{*}record", "{*}version")
 #: reporter left out the namespace
 _RFC9990_POLICY_FIELDS = frozenset({"np", "testing", "discovery_method"})
 _MAX_WARNINGS = 100
+
+
+_LOCAL_NAMES: dict[object, str] = {}
+
+
+def local(tag: object) -> str:
+    """``{namespace}name`` -> ``name``, memoised: a report repeats a few dozen tags hundreds of
+    thousands of times. Bounded, since a hostile file can invent endless tags. Hot loops read
+    _LOCAL_NAMES first to skip the call."""
+    if not isinstance(tag, str):
+        return ""
+    name = _LOCAL_NAMES.get(tag)
+    if name is None:
+        name = tag.rpartition("}")[2]
+        if len(_LOCAL_NAMES) < 1024 and len(tag) < 200:
+            _LOCAL_NAMES[tag] = name
+    return name
 
 
 @dataclass(slots=True)
@@ -69,12 +86,12 @@ class _State:
 
 
 def _texts(element: etree._Element) -> dict[str, str | None]:
-    """Child local name -> stripped text, first occurrence wins."""
+    """Child local name -> raw text (callers normalise), first occurrence wins."""
     found: dict[str, str | None] = {}
     for child in element:
-        name = local(child.tag)
+        name = _LOCAL_NAMES.get(child.tag) or local(child.tag)
         if name and name not in found:
-            found[name] = values.clean(child.text)
+            found[name] = child.text
     return found
 
 
@@ -97,14 +114,18 @@ def _required(value: str | None, path: str) -> str:
     return value
 
 
+def _cleaned(element: etree._Element) -> dict[str, str | None]:
+    return {name: values.clean(text) for name, text in _texts(element).items()}
+
+
 def _metadata(element: etree._Element) -> _Metadata:
-    texts = _texts(element)
+    texts = _cleaned(element)
     date_range = _child(element, "date_range")
     if date_range is None:
         raise ParseRefused(
             "report.missing_field", "The aggregate report has no <report_metadata/date_range>."
         )
-    bounds = _texts(date_range)
+    bounds = _cleaned(date_range)
     begin_text = _required(bounds.get("begin"), "report_metadata/date_range/begin")
     end_text = _required(bounds.get("end"), "report_metadata/date_range/end")
     begin, end = values.epoch(begin_text), values.epoch(end_text)
@@ -136,7 +157,7 @@ def _metadata(element: etree._Element) -> _Metadata:
 
 
 def _policy(element: etree._Element, state: _State) -> PolicyPublished:
-    texts = _texts(element)
+    texts = _cleaned(element)
     state.rfc9990_fields = not _RFC9990_POLICY_FIELDS.isdisjoint(texts)
     policy_domain = values.domain(texts.get("domain"))
     if policy_domain is None:
@@ -168,91 +189,139 @@ def _policy(element: etree._Element, state: _State) -> PolicyPublished:
     )
 
 
+_AuthResult = DkimAuthResult | SpfAuthResult
+#: (kind, domain, selector or scope, result, human_result) as written -> normalised result;
+#: the same few signatures and SPF domains recur in every record of a report
+_AUTH_CACHE: dict[
+    tuple[str, str | None, str | None, str | None, str | None], _AuthResult | None
+] = {}
+
+
+def _auth_entry(kind: str, entry: etree._Element) -> _AuthResult | None:
+    texts = _texts(entry)
+    qualifier = texts.get("selector" if kind == "dkim" else "scope")
+    key = (kind, texts.get("domain"), qualifier, texts.get("result"), texts.get("human_result"))
+    if key in _AUTH_CACHE:
+        return _AUTH_CACHE[key]
+    entry_domain, result = values.domain(key[1]), values.token(key[3])
+    parsed: _AuthResult | None = None
+    if entry_domain is not None and result is not None:
+        human_result = values.clean(key[4])
+        parsed = (
+            DkimAuthResult(entry_domain, values.token(qualifier), result, human_result)
+            if kind == "dkim"
+            else SpfAuthResult(entry_domain, values.token(qualifier), result, human_result)
+        )
+    if len(_AUTH_CACHE) < 4096 and sum(len(text or "") for text in key) < 512:
+        _AUTH_CACHE[key] = parsed
+    return parsed
+
+
 def _auth_results(
-    containers: list[etree._Element], where: str, state: _State
+    containers: list[etree._Element], index: int, state: _State
 ) -> tuple[tuple[DkimAuthResult, ...], tuple[SpfAuthResult, ...]]:
     dkim: list[DkimAuthResult] = []
     spf: list[SpfAuthResult] = []
     for container in containers:
         for entry in container:
-            kind = local(entry.tag)
+            kind = _LOCAL_NAMES.get(entry.tag) or local(entry.tag)
             if kind not in ("dkim", "spf"):
                 continue
-            texts = _texts(entry)
-            entry_domain = values.domain(texts.get("domain"))
-            result = values.token(texts.get("result"))
-            if entry_domain is None or result is None:
-                state.warn(f"{where}: an auth_results/{kind} entry lacks domain or result; ignored")
-                continue
-            if kind == "dkim":
-                dkim.append(
-                    DkimAuthResult(
-                        domain=entry_domain,
-                        selector=values.token(texts.get("selector")),
-                        result=result,
-                        human_result=texts.get("human_result"),
-                    )
-                )
+            parsed = _auth_entry(kind, entry)
+            if isinstance(parsed, DkimAuthResult):
+                dkim.append(parsed)
+            elif isinstance(parsed, SpfAuthResult):
+                spf.append(parsed)
             else:
-                spf.append(
-                    SpfAuthResult(
-                        domain=entry_domain,
-                        scope=values.token(texts.get("scope")),
-                        result=result,
-                        human_result=texts.get("human_result"),
-                    )
+                state.warn(
+                    f"record {index}: an auth_results/{kind} lacks domain or result; ignored"
                 )
     return tuple(dkim), tuple(spf)
 
 
+def _row(
+    row: etree._Element,
+) -> tuple[dict[str, str | None], dict[str, str | None], list[etree._Element]]:
+    """(row fields, policy_evaluated fields, reason elements) in one pass over the row."""
+    fields: dict[str, str | None] = {}
+    evaluated: dict[str, str | None] = {}
+    reasons: list[etree._Element] = []
+    for child in row:
+        name = _LOCAL_NAMES.get(child.tag) or local(child.tag)
+        if name == "policy_evaluated":
+            for verdict in child:
+                verdict_name = _LOCAL_NAMES.get(verdict.tag) or local(verdict.tag)
+                if verdict_name == "reason":
+                    reasons.append(verdict)
+                elif verdict_name not in evaluated:
+                    evaluated[verdict_name] = verdict.text
+        elif name not in fields:
+            fields[name] = child.text
+    return fields, evaluated, reasons
+
+
+def _overrides(reasons: list[etree._Element]) -> tuple[PolicyOverride, ...]:
+    return tuple(
+        PolicyOverride(
+            type=values.token(texts.get("type")) or "other",
+            comment=values.clean(texts.get("comment")),
+        )
+        for reason in reasons
+        if (texts := _texts(reason))
+    )
+
+
+def _verdict(evaluated: dict[str, str | None], name: str, index: int, state: _State) -> str:
+    verdict = values.token(evaluated.get(name))
+    if verdict is not None:
+        return verdict
+    default = "none" if name == "disposition" else "fail"
+    state.warn(f"record {index}: policy_evaluated/{name} is missing; taken as {default}")
+    return default
+
+
 def _record(element: etree._Element, state: _State) -> AggregateRecord | None:
     state.record_index += 1
-    where = f"record {state.record_index}"
-    row = _child(element, "row")
-    identifiers = _child(element, "identifiers")
-    if identifiers is None:  # the pre-RFC draft called it <identities>
-        identifiers = _child(element, "identities")
-    row_texts = _texts(row) if row is not None else {}
+    index = state.record_index
+    row_texts: dict[str, str | None] = {}
+    evaluated: dict[str, str | None] = {}
+    reasons: list[etree._Element] = []
+    ids: dict[str, str | None] = {}
+    auth: list[etree._Element] = []
+    for part in element:
+        name = _LOCAL_NAMES.get(part.tag) or local(part.tag)
+        if name == "row":
+            row_texts, evaluated, reasons = _row(part)
+        elif name in ("identifiers", "identities") and not ids:  # the draft said identities
+            ids = _texts(part)
+        elif name == "auth_results":
+            auth.append(part)
     source_ip_text = row_texts.get("source_ip")
     source_ip = values.ip_address(source_ip_text)
     if source_ip is None:
-        state.warn(f"{where}: source_ip {source_ip_text!r:.60} is not an IP address; skipped")
+        state.warn(f"record {index}: source_ip {source_ip_text!r:.60} is not an IP; skipped")
         return None
-    count_text = row_texts.get("count") or ""
+    count_text = (row_texts.get("count") or "").strip()
     if not (count_text.isascii() and count_text.isdigit()):
-        state.warn(f"{where}: count {count_text!r:.60} is not a non-negative integer; skipped")
+        state.warn(
+            f"record {index}: count {count_text!r:.60} is not a non-negative integer; skipped"
+        )
         return None
-    ids = _texts(identifiers) if identifiers is not None else {}
     header_from = values.domain(ids.get("header_from"))
     if header_from is None:
-        state.warn(f"{where}: identifiers/header_from is missing; skipped")
+        state.warn(f"record {index}: identifiers/header_from is missing; skipped")
         return None
-    evaluated_element = _child(row, "policy_evaluated")
-    evaluated = _texts(evaluated_element) if evaluated_element is not None else {}
-    verdicts: dict[str, str] = {}
-    for name, default in (("disposition", "none"), ("dkim", "fail"), ("spf", "fail")):
-        verdict = values.token(evaluated.get(name))
-        if verdict is None:
-            state.warn(f"{where}: policy_evaluated/{name} is missing; taken as {default}")
-        verdicts[name] = verdict or default
-    overrides = tuple(
-        PolicyOverride(
-            type=values.token(texts.get("type")) or "other", comment=texts.get("comment")
-        )
-        for reason in _children(evaluated_element, "reason")
-        if (texts := _texts(reason))
-    )
-    dkim, spf = _auth_results(_children(element, "auth_results"), where, state)
+    dkim, spf = _auth_results(auth, index, state) if auth else ((), ())
     return AggregateRecord(
         source_ip=source_ip,
         count=int(count_text),
-        disposition=verdicts["disposition"],
-        dkim_aligned=verdicts["dkim"],
-        spf_aligned=verdicts["spf"],
+        disposition=_verdict(evaluated, "disposition", index, state),
+        dkim_aligned=_verdict(evaluated, "dkim", index, state),
+        spf_aligned=_verdict(evaluated, "spf", index, state),
         header_from=header_from,
         envelope_from=values.domain(ids.get("envelope_from")),
         envelope_to=values.domain(ids.get("envelope_to")),
-        overrides=overrides,
+        overrides=_overrides(reasons) if reasons else (),
         dkim=dkim,
         spf=spf,
     )

@@ -10,6 +10,7 @@ message, which RFC 6591 section 3.1 allows to be the full message/rfc822 or just
 from __future__ import annotations
 
 import re
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
@@ -17,7 +18,15 @@ from email.utils import getaddresses, parseaddr
 from todoke.dmarc.parsing import values
 from todoke.dmarc.report_types import FailureReport
 
-_HEADER_ERRORS = (ValueError, LookupError, TypeError, UnicodeError, AttributeError, IndexError)
+_HEADER_ERRORS = (
+    ValueError,
+    LookupError,
+    TypeError,
+    UnicodeError,
+    AttributeError,
+    IndexError,
+    MessageError,
+)
 _KEY_VALUE = re.compile(r"^\s*([A-Za-z][A-Za-z0-9 _-]{1,40}?)\s*:\s*(.*?)\s*$", re.MULTILINE)
 #: plain-text report keys seen in the field, mapped to the FailureReport fields they feed
 _PLAIN_KEYS = {

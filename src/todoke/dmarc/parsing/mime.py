@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from email.errors import MessageError
 from email.message import Message
 from email.parser import BytesHeaderParser, BytesParser
 from email.policy import compat32
@@ -58,7 +59,15 @@ _EXTENSIONS = {
     "application/tlsrpt+json": "json",
 }
 _SAFE_EXTENSION = re.compile(r"^[a-z0-9]{1,8}$")
-_MESSAGE_ERRORS = (ValueError, LookupError, TypeError, UnicodeError, IndexError, AttributeError)
+_MESSAGE_ERRORS = (
+    ValueError,
+    LookupError,
+    TypeError,
+    UnicodeError,
+    IndexError,
+    AttributeError,
+    MessageError,
+)
 
 
 @dataclass(slots=True)

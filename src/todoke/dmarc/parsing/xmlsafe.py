@@ -139,8 +139,12 @@ def root_name(data: bytes) -> tuple[str, str | None]:
         tree = element.getroottree()
         if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
             raise ParseRefused("xml.doctype_refused", "The XML contains a DOCTYPE declaration.")
-        qname = etree.QName(element)
-        return qname.localname, qname.namespace
+        # etree.QName would raise on names libxml2 tolerates ("feedbac:"), so split by hand
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if tag.startswith("{"):
+            namespace, _, name = tag[1:].partition("}")
+            return name, namespace
+        return tag, None
     raise ParseRefused("xml.malformed", "The XML has no root element.")
 
 
@@ -148,7 +152,3 @@ def iter_ends(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
     """End events for the given tags (``{*}name`` matches any namespace)."""
     for _event, element in _iterparse(data, ("end",), tags):
         yield element
-
-
-def local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
