@@ -154,3 +154,16 @@ def test_rollups_agree_with_raw_records(env: dict[str, str], runtime: Runtime) -
         ).all()
     assert dict(raw) == dict(daily) == dict(by_source)
     assert dict(raw) == {"example.com": 125, "indemed.com": 1}
+
+
+def test_parallel_parsing_stores_the_same_as_one_process(
+    env: dict[str, str], runtime: Runtime
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["dmarc", "ingest", "--json", "--workers", "2", str(SAMPLES)], env=env
+    )
+    summary = json.loads(result.stdout)
+    assert summary["reports"] == {"aggregate": 3, "failure": 1, "tls": 1}
+    assert summary["messages"] == 126
+    with runtime.session() as session:
+        assert session.scalar(select(func.sum(DmarcDayStats.messages))) == 126

@@ -45,6 +45,15 @@ def ingest(
     ],
     as_json: JsonFlag = False,
     org: OrgOption = "",
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Processes parsing in parallel. Worth it on machines with spare cores; each "
+            "worker costs about 100 MB.",
+        ),
+    ] = 1,
     max_decompressed_mb: Annotated[
         int | None,
         typer.Option(
@@ -94,9 +103,7 @@ def ingest(
                 on_file_done=advance,
             )
             ingestor.check_permission()
-            for path in files:
-                ingestor.add_path(path)
-            summary = ingestor.add_all(())
+            summary = ingestor.add_paths(files, workers=workers if len(files) > 1 else 1)
             progress.update(task, completed=summary.files, records=summary.records)
     _print_summary(summary, as_json)
     if summary.errors:

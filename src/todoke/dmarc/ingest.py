@@ -10,29 +10,24 @@ PostgreSQL lock rows in the same order and never deadlock).
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
 from todoke.audit import record_audit
 from todoke.authz import Actor, require
-from todoke.db import Base
+from todoke.dmarc import bulk
+from todoke.dmarc.ingest_side import store_failure, store_tls
 from todoke.dmarc.models import (
-    DmarcDayStats,
-    DmarcFailureReport,
-    DmarcRecord,
     DmarcReport,
     DmarcShape,
-    DmarcSource,
-    DmarcSourceDay,
-    TlsReport,
 )
 from todoke.dmarc.report_types import (
     AggregateRecord,
@@ -41,9 +36,31 @@ from todoke.dmarc.report_types import (
     ParsedReport,
     TLSReport,
 )
-from todoke.dmarc.shapes import AuthShape, shape_of
+from todoke.dmarc.shapes import ShapeKey, shape_key
 
 CHANNELS = frozenset({"upload", "folder", "imap", "smtp", "api"})
+RECORD_COLUMNS = (
+    "report_pk",
+    "organisation_id",
+    "domain",
+    "day",
+    "source_ip",
+    "message_count",
+    "shape_id",
+    "envelope_to",
+    "envelope_from",
+    "details",
+)
+STAT_COLUMNS = (
+    "messages",
+    "dmarc_pass",
+    "spf_aligned",
+    "dkim_aligned",
+    "quarantined",
+    "rejected",
+    "records",
+    "reports",
+)
 
 
 @dataclass
@@ -70,27 +87,27 @@ class Incoming:
     source_name: str
 
 
-def _fingerprint(shape: AuthShape) -> str:
-    text = "\x1f".join(
-        "" if value is None else str(value)
-        for value in (
-            shape.header_from,
-            shape.dkim_aligned,
-            shape.spf_aligned,
-            shape.spf_domain,
-            shape.spf_result,
-            shape.dkim_domain,
-            shape.dkim_selector,
-            shape.dkim_result,
-            shape.override,
-            shape.disposition,
-        )
-    )
+def _fingerprint(key: ShapeKey) -> str:
+    text = "\x1f".join("" if value is None else str(value) for value in key)
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
 
 
+SHAPE_COLUMNS = (
+    "header_from",
+    "dkim_aligned",
+    "spf_aligned",
+    "spf_domain",
+    "spf_result",
+    "dkim_domain",
+    "dkim_selector",
+    "dkim_result",
+    "override",
+    "disposition",
+)
+
+
 class _ShapeIds:
-    """Shape fingerprint -> id for one organisation, loaded once per session."""
+    """Shape key -> id for one organisation, loaded once per batch."""
 
     def __init__(self, session: Session, organisation_id: int) -> None:
         self._session = session
@@ -100,35 +117,29 @@ class _ShapeIds:
                 DmarcShape.organisation_id == organisation_id
             )
         )
-        self._ids: dict[str, int] = {row[0]: row[1] for row in rows}
+        self._by_fingerprint: dict[str, int] = {row[0]: row[1] for row in rows}
+        self._by_key: dict[ShapeKey, int] = {}
 
-    def ids_for(self, shapes: Iterable[AuthShape]) -> dict[AuthShape, int]:
-        result: dict[AuthShape, int] = {}
-        missing: dict[str, AuthShape] = {}
-        for shape in shapes:
-            fingerprint = _fingerprint(shape)
-            known = self._ids.get(fingerprint)
-            if known is None:
-                missing[fingerprint] = shape
+    def ids_for(self, keys: Iterable[ShapeKey]) -> dict[ShapeKey, int]:
+        known = self._by_key
+        missing: dict[str, ShapeKey] = {}
+        for key in keys:
+            if key in known:
+                continue
+            fingerprint = _fingerprint(key)
+            found = self._by_fingerprint.get(fingerprint)
+            if found is None:
+                missing[fingerprint] = key
             else:
-                result[shape] = known
+                known[key] = found
         if missing:
             rows = [
                 {
                     "organisation_id": self._org,
                     "fingerprint": fingerprint,
-                    "header_from": shape.header_from,
-                    "dkim_aligned": shape.dkim_aligned,
-                    "spf_aligned": shape.spf_aligned,
-                    "spf_domain": shape.spf_domain,
-                    "spf_result": shape.spf_result,
-                    "dkim_domain": shape.dkim_domain,
-                    "dkim_selector": shape.dkim_selector,
-                    "dkim_result": shape.dkim_result,
-                    "override": shape.override,
-                    "disposition": shape.disposition,
+                    **dict(zip(SHAPE_COLUMNS, key, strict=True)),
                 }
-                for fingerprint, shape in sorted(missing.items())
+                for fingerprint, key in sorted(missing.items())
             ]
             returned = self._session.execute(
                 insert(DmarcShape).returning(
@@ -137,9 +148,9 @@ class _ShapeIds:
                 rows,
             )
             for fingerprint, pk in returned:
-                self._ids[fingerprint] = pk
-                result[missing[fingerprint]] = pk
-        return result
+                self._by_fingerprint[fingerprint] = pk
+                known[missing[fingerprint]] = pk
+        return known
 
 
 def _record_details(record: AggregateRecord) -> dict[str, Any] | None:
@@ -170,32 +181,6 @@ def _record_details(record: AggregateRecord) -> dict[str, Any] | None:
         ],
         "overrides": [{"type": o.type, "comment": o.comment} for o in record.overrides],
     }
-
-
-def _table(model: type[Base]) -> Table:
-    table = model.__table__
-    assert isinstance(table, Table)
-    return table
-
-
-def _upsert(
-    session: Session,
-    table: Table,
-    rows: list[dict[str, Any]],
-    keys: Sequence[str],
-    add: Sequence[str],
-) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET col = col + excluded.col, both engines."""
-    if not rows:
-        return
-    rows.sort(key=lambda row: tuple(row[key] for key in keys))
-    dialect = session.get_bind().dialect.name
-    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={column: table.c[column] + statement.excluded[column] for column in add},
-    )
-    session.execute(statement, rows)
 
 
 def _dedupe_aggregates(
@@ -283,7 +268,9 @@ def _store_aggregates(
         )
     ]
     shape_ids = _ShapeIds(session, organisation_id)
-    record_rows: list[dict[str, Any]] = []
+    # SQLite stores dates as ISO text; handing the driver text avoids its deprecated adapter.
+    as_day = (lambda day: day) if _postgresql(session) else date.isoformat
+    record_rows: list[tuple[Any, ...]] = []
     source_day: dict[tuple[str, date, str, int], list[int]] = {}
     day_stats: dict[tuple[str, date], list[int]] = {}
     sources: dict[str, list[date]] = {}
@@ -291,230 +278,96 @@ def _store_aggregates(
         report = item.report
         assert isinstance(report, AggregateReport)
         day = report.begin.date()
-        shapes = [shape_of(record) for record in report.records]
-        ids = shape_ids.ids_for(set(shapes))
-        stats = day_stats.setdefault((report.domain, day), [0] * 8)
+        day_value = as_day(day)
+        domain = report.domain
+        keys = [shape_key(record) for record in report.records]
+        ids = shape_ids.ids_for(keys)
+        stats = day_stats.setdefault((domain, day), [0] * 8)
         stats[7] += 1
-        for record, shape in zip(report.records, shapes, strict=True):
-            shape_id = ids[shape]
+        for record, key in zip(report.records, keys, strict=True):
+            shape_id = ids[key]
+            dkim_aligned, spf_aligned, disposition = key[1], key[2], key[9]
             count = record.count
+            ip = record.source_ip
+            details = _record_details(record)
             record_rows.append(
-                {
-                    "report_pk": report_pk,
-                    "organisation_id": organisation_id,
-                    "domain": report.domain,
-                    "day": day,
-                    "source_ip": record.source_ip,
-                    "message_count": count,
-                    "shape_id": shape_id,
-                    "envelope_to": record.envelope_to,
-                    "envelope_from": record.envelope_from,
-                    "details": _record_details(record),
-                }
+                (
+                    report_pk,
+                    organisation_id,
+                    domain,
+                    day_value,
+                    ip,
+                    count,
+                    shape_id,
+                    record.envelope_to,
+                    record.envelope_from,
+                    None if details is None else json.dumps(details),
+                )
             )
-            totals = source_day.setdefault((report.domain, day, record.source_ip, shape_id), [0, 0])
+            totals = source_day.setdefault((domain, day, ip, shape_id), [0, 0])
             totals[0] += count
             totals[1] += 1
             stats[0] += count
-            stats[1] += count if shape.dmarc_pass else 0
-            stats[2] += count if shape.spf_aligned else 0
-            stats[3] += count if shape.dkim_aligned else 0
-            stats[4] += count if shape.disposition == "quarantine" else 0
-            stats[5] += count if shape.disposition == "reject" else 0
+            if dkim_aligned or spf_aligned:
+                stats[1] += count
+            if spf_aligned:
+                stats[2] += count
+            if dkim_aligned:
+                stats[3] += count
+            if disposition == "quarantine":
+                stats[4] += count
+            elif disposition == "reject":
+                stats[5] += count
             stats[6] += 1
-            seen = sources.setdefault(record.source_ip, [day, day])
-            seen[0] = min(seen[0], day)
-            seen[1] = max(seen[1], day)
+            seen = sources.get(ip)
+            if seen is None:
+                sources[ip] = [day, day]
+            elif day < seen[0]:
+                seen[0] = day
+            elif day > seen[1]:
+                seen[1] = day
         outcome.reports["aggregate"] += 1
         outcome.records += len(report.records)
         outcome.messages += report.message_count
-    if record_rows:
-        session.execute(insert(DmarcRecord), record_rows)
-    _upsert(
+    bulk.insert_rows(session, "dmarc_record", RECORD_COLUMNS, record_rows)
+    bulk.upsert_rows(
         session,
-        _table(DmarcSourceDay),
+        "dmarc_source_day",
+        ("organisation_id", "domain", "day", "source_ip", "shape_id", "messages", "records"),
+        ("organisation_id", "domain", "day", "source_ip", "shape_id"),
         [
-            {
-                "organisation_id": organisation_id,
-                "domain": domain,
-                "day": day,
-                "source_ip": ip,
-                "shape_id": shape_id,
-                "messages": totals[0],
-                "records": totals[1],
-            }
-            for (domain, day, ip, shape_id), totals in source_day.items()
+            (organisation_id, domain, as_day(day), ip, shape_id, totals[0], totals[1])
+            for (domain, day, ip, shape_id), totals in sorted(source_day.items())
         ],
-        keys=("organisation_id", "domain", "day", "source_ip", "shape_id"),
         add=("messages", "records"),
     )
-    stat_columns = (
-        "messages",
-        "dmarc_pass",
-        "spf_aligned",
-        "dkim_aligned",
-        "quarantined",
-        "rejected",
-        "records",
-        "reports",
-    )
-    _upsert(
+    bulk.upsert_rows(
         session,
-        _table(DmarcDayStats),
+        "dmarc_day_stats",
+        ("organisation_id", "domain", "day", *STAT_COLUMNS),
+        ("organisation_id", "domain", "day"),
         [
-            {
-                "organisation_id": organisation_id,
-                "domain": domain,
-                "day": day,
-                **dict(zip(stat_columns, values, strict=True)),
-            }
-            for (domain, day), values in day_stats.items()
+            (organisation_id, domain, as_day(day), *values)
+            for (domain, day), values in sorted(day_stats.items())
         ],
-        keys=("organisation_id", "domain", "day"),
-        add=stat_columns,
+        add=STAT_COLUMNS,
     )
-    _touch_sources(session, organisation_id, sources)
-
-
-def _touch_sources(session: Session, organisation_id: int, sources: dict[str, list[date]]) -> None:
-    """Add new source addresses and widen first/last seen; identification happens later."""
-    if not sources:
-        return
-    table = _table(DmarcSource)
-    dialect = session.get_bind().dialect.name
-    statement: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    # SQLite's two-argument min()/max() are scalar; PostgreSQL spells them least()/greatest().
-    earliest = func.least if dialect == "postgresql" else func.min
-    latest = func.greatest if dialect == "postgresql" else func.max
-    statement = statement.on_conflict_do_update(
-        index_elements=["organisation_id", "source_ip"],
-        set_={
-            "first_seen": earliest(table.c.first_seen, statement.excluded.first_seen),
-            "last_seen": latest(table.c.last_seen, statement.excluded.last_seen),
-        },
+    bulk.upsert_rows(
+        session,
+        "dmarc_source",
+        ("organisation_id", "source_ip", "first_seen", "last_seen"),
+        ("organisation_id", "source_ip"),
+        [
+            (organisation_id, ip, as_day(first), as_day(last))
+            for ip, (first, last) in sorted(sources.items())
+        ],
+        least=("first_seen",),
+        greatest=("last_seen",),
     )
-    rows = [
-        {
-            "organisation_id": organisation_id,
-            "source_ip": ip,
-            "first_seen": first,
-            "last_seen": last,
-        }
-        for ip, (first, last) in sorted(sources.items())
-    ]
-    session.execute(statement, rows)
 
 
-def _failure_fingerprint(report: FailureReport) -> str:
-    parts = (
-        report.reporter,
-        report.message_id,
-        report.arrival_date.isoformat() if report.arrival_date else None,
-        report.source_ip,
-        report.reported_domain,
-        report.original_rcpt_to,
-        report.auth_failure,
-    )
-    text = "\x1f".join("" if part is None else part for part in parts)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-
-
-def _store_failure(
-    session: Session, organisation_id: int, item: Incoming, channel: str, outcome: StoreOutcome
-) -> None:
-    report = item.report
-    assert isinstance(report, FailureReport)
-    fingerprint = _failure_fingerprint(report)
-    exists = session.scalar(
-        select(DmarcFailureReport.id).where(
-            DmarcFailureReport.organisation_id == organisation_id,
-            DmarcFailureReport.fingerprint == fingerprint,
-        )
-    )
-    if exists is not None:
-        outcome.duplicates += 1
-        return
-    session.add(
-        DmarcFailureReport(
-            organisation_id=organisation_id,
-            fingerprint=fingerprint,
-            reporter=report.reporter[:300],
-            feedback_type=report.feedback_type[:32],
-            arrival_date=report.arrival_date,
-            source_ip=report.source_ip,
-            reported_domain=report.reported_domain,
-            auth_failure=report.auth_failure,
-            delivery_result=report.delivery_result,
-            header_from=report.header_from,
-            dkim_domain=report.dkim_domain,
-            dkim_selector=report.dkim_selector,
-            original_mail_from=report.original_mail_from,
-            original_rcpt_to=report.original_rcpt_to,
-            subject=report.subject,
-            message_id=report.message_id,
-            original_headers=report.original_headers,
-            authentication_results=report.authentication_results,
-            source_name=item.source_name[:500],
-            channel=channel,
-        )
-    )
-    outcome.reports["failure"] += 1
-
-
-def _store_tls(
-    session: Session, organisation_id: int, item: Incoming, channel: str, outcome: StoreOutcome
-) -> None:
-    report = item.report
-    assert isinstance(report, TLSReport)
-    exists = session.scalar(
-        select(TlsReport.id).where(
-            TlsReport.organisation_id == organisation_id,
-            TlsReport.organization_name == report.organization_name,
-            TlsReport.report_id == report.report_id,
-        )
-    )
-    if exists is not None:
-        outcome.duplicates += 1
-        return
-    policies = [
-        {
-            "policy_type": policy.policy_type,
-            "policy_domain": policy.policy_domain,
-            "policy_strings": list(policy.policy_strings),
-            "mx_hosts": list(policy.mx_hosts),
-            "total_successful": policy.total_successful,
-            "total_failure": policy.total_failure,
-            "failures": [
-                {
-                    "result_type": failure.result_type,
-                    "failed_session_count": failure.failed_session_count,
-                    "sending_mta_ip": failure.sending_mta_ip,
-                    "receiving_mx_hostname": failure.receiving_mx_hostname,
-                    "receiving_ip": failure.receiving_ip,
-                    "additional_information": failure.additional_information,
-                    "failure_reason_code": failure.failure_reason_code,
-                }
-                for failure in policy.failures
-            ],
-        }
-        for policy in report.policies
-    ]
-    session.add(
-        TlsReport(
-            organisation_id=organisation_id,
-            organization_name=report.organization_name[:300],
-            report_id=report.report_id[:300],
-            begin_at=report.begin,
-            end_at=report.end,
-            contact_info=report.contact_info,
-            policies=policies,
-            total_successful=sum(p.total_successful for p in report.policies),
-            total_failure=sum(p.total_failure for p in report.policies),
-            source_name=item.source_name[:500],
-            channel=channel,
-        )
-    )
-    outcome.reports["tls"] += 1
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def store_reports(
@@ -537,9 +390,15 @@ def store_reports(
     _store_aggregates(session, org.id, aggregates, channel, outcome)
     for item in items:
         if isinstance(item.report, FailureReport):
-            _store_failure(session, org.id, item, channel, outcome)
+            if store_failure(session, org.id, item.report, item.source_name, channel):
+                outcome.reports["failure"] += 1
+            else:
+                outcome.duplicates += 1
         elif isinstance(item.report, TLSReport):
-            _store_tls(session, org.id, item, channel, outcome)
+            if store_tls(session, org.id, item.report, item.source_name, channel):
+                outcome.reports["tls"] += 1
+            else:
+                outcome.duplicates += 1
     record_audit(
         session,
         acting_user,

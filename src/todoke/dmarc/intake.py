@@ -8,9 +8,11 @@ and a crash loses at most one batch; nothing already stored is touched.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,13 @@ from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
 from todoke.core.errors import NotFound
 from todoke.dmarc.ingest import Incoming, StoreOutcome, store_reports
-from todoke.dmarc.parsing import DEFAULT_LIMITS, FileError, ParseLimits, parse_report_bytes
+from todoke.dmarc.parsing import (
+    DEFAULT_LIMITS,
+    FileError,
+    ParseLimits,
+    ParseOutcome,
+    parse_report_bytes,
+)
 from todoke.dmarc.report_types import AggregateReport
 from todoke.settings import Settings
 
@@ -95,6 +103,22 @@ class Blob:
     data: bytes
 
 
+def read_and_parse(path: str, limits: ParseLimits) -> tuple[str, ParseOutcome]:
+    """Read one file and parse it; every problem becomes a FileError naming the file. Runs in
+    worker processes, so it takes and returns only picklable values."""
+    try:
+        size = os.stat(path).st_size
+        if size > limits.max_input_bytes:
+            message = f"file is {size:,} bytes; the limit is {limits.max_input_bytes:,} bytes"
+            return path, ParseOutcome([], [FileError(path, "input.too_large", message)])
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        message = f"cannot read the file: {error.strerror}"
+        return path, ParseOutcome([], [FileError(path, "input.unreadable", message)])
+    return path, parse_report_bytes(data, name=path, limits=limits)
+
+
 class BatchIngestor:
     """Parses blobs and stores their reports for one organisation, committing in batches."""
 
@@ -130,11 +154,15 @@ class BatchIngestor:
         return org
 
     def add(self, blob: Blob) -> None:
-        outcome = parse_report_bytes(blob.data, name=blob.name, limits=self._limits)
+        self.add_outcome(
+            blob.name, parse_report_bytes(blob.data, name=blob.name, limits=self._limits)
+        )
+
+    def add_outcome(self, name: str, outcome: ParseOutcome) -> None:
         self.summary.files += 1
         self.summary.errors.extend(outcome.errors)
         for report in outcome.reports:
-            self._pending.append(Incoming(report, blob.name))
+            self._pending.append(Incoming(report, name))
             if isinstance(report, AggregateReport):
                 self._pending_records += len(report.records)
         if self._pending_records >= BATCH_RECORDS or len(self._pending) >= BATCH_REPORTS:
@@ -143,20 +171,30 @@ class BatchIngestor:
             self._on_file_done(self.summary)
 
     def add_path(self, path: Path) -> None:
-        try:
-            size = path.stat().st_size
-            if size > self._limits.max_input_bytes:
-                self.refuse(
-                    str(path),
-                    "input.too_large",
-                    f"file is {size:,} bytes; the limit is {self._limits.max_input_bytes:,} bytes",
-                )
-                return
-            data = path.read_bytes()
-        except OSError as error:
-            self.refuse(str(path), "input.unreadable", f"cannot read the file: {error.strerror}")
-            return
-        self.add(Blob(str(path), data))
+        self.add_outcome(*read_and_parse(str(path), self._limits))
+
+    def add_paths(self, paths: Iterable[Path], *, workers: int = 1) -> IngestSummary:
+        """Parse files in `workers` processes while this one stores, in input order.
+
+        Parsing is pure CPU work and storage waits on the database, so on two cores a second
+        process nearly doubles throughput. At most a few files per worker are in flight, so
+        memory does not grow with the number of files.
+        """
+        if workers <= 1:
+            for path in paths:
+                self.add_path(path)
+            return self.add_all(())
+        window = workers * 4
+        context = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            in_flight: deque[Future[tuple[str, ParseOutcome]]] = deque()
+            for path in paths:
+                in_flight.append(pool.submit(read_and_parse, str(path), self._limits))
+                if len(in_flight) >= window:
+                    self.add_outcome(*in_flight.popleft().result())
+            while in_flight:
+                self.add_outcome(*in_flight.popleft().result())
+        return self.add_all(())
 
     def refuse(self, name: str, code: str, message: str) -> None:
         self.summary.files += 1

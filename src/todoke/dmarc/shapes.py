@@ -84,19 +84,31 @@ def _primary_dkim(
     return results[0] if results else None
 
 
-def shape_of(record: AggregateRecord) -> AuthShape:
+ShapeKey = tuple[
+    str, bool, bool, str | None, str | None, str | None, str | None, str | None, str | None, str
+]
+
+
+def shape_key(record: AggregateRecord) -> ShapeKey:
+    """The fields of `shape_of(record)` as a plain tuple, in AuthShape's field order: ingest
+    groups tens of thousands of records a second by it, and a tuple hashes far faster than a
+    frozen dataclass."""
     dkim_aligned = record.dkim_aligned == "pass"
     spf = _primary_spf(record.spf)
     dkim = _primary_dkim(record.dkim, record.header_from, dkim_aligned)
-    return AuthShape(
-        header_from=record.header_from,
-        dkim_aligned=dkim_aligned,
-        spf_aligned=record.spf_aligned == "pass",
-        spf_domain=spf.domain if spf else record.envelope_from,
-        spf_result=spf.result if spf else None,
-        dkim_domain=dkim.domain if dkim else None,
-        dkim_selector=dkim.selector if dkim else None,
-        dkim_result=dkim.result if dkim else None,
-        override=record.overrides[0].type if record.overrides else None,
-        disposition=record.disposition,
+    return (
+        record.header_from,
+        dkim_aligned,
+        record.spf_aligned == "pass",
+        spf.domain if spf else record.envelope_from,
+        spf.result if spf else None,
+        dkim.domain if dkim else None,
+        dkim.selector if dkim else None,
+        dkim.result if dkim else None,
+        record.overrides[0].type if record.overrides else None,
+        record.disposition,
     )
+
+
+def shape_of(record: AggregateRecord) -> AuthShape:
+    return AuthShape(*shape_key(record))
