@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import dns.asyncresolver
 from sqlalchemy import or_, select, update
@@ -79,8 +80,22 @@ def own_sources_index(session: Session, organisation_id: int) -> NetworkIndex[Ow
     return own_index(OwnSource.parse(row.network, row.label, row.tags) for row in rows)
 
 
+class StoredIdentity(Protocol):
+    """What identification stored for an address (a `DmarcSource` row, or its columns)."""
+
+    @property
+    def sender_key(self) -> str | None: ...
+
+    @property
+    def matched_by(self) -> str | None: ...
+
+
+# Built once: dashboards call identity_of for every address of a period (hundreds of thousands).
+_NO_PUBLISHED_RANGES: NetworkIndex[str] = NetworkIndex.empty()
+
+
 def identity_of(
-    source: DmarcSource | None,
+    source: StoredIdentity | None,
     ip: str,
     own: NetworkIndex[OwnSource],
     catalogue: Catalogue,
@@ -88,7 +103,7 @@ def identity_of(
     """The identity shown for an address: registered sources are looked up live (so a tag
     added a minute ago shows at once); everything else comes from the last identification."""
     mine = identify_source(
-        ip, ptr_name=None, own=own, published=NetworkIndex.empty(), catalogue=catalogue
+        ip, ptr_name=None, own=own, published=_NO_PUBLISHED_RANGES, catalogue=catalogue
     )
     if mine is not None:
         return mine

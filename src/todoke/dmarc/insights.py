@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -73,17 +74,27 @@ def _shapes_by_id(session: Session, ids: Sequence[int]) -> dict[int, AuthShape]:
     return found
 
 
-def _sources_by_ip(
-    session: Session, org: Organisation, ips: Sequence[str]
-) -> dict[str, DmarcSource]:
-    found: dict[str, DmarcSource] = {}
+class _Known(NamedTuple):
+    """What identification stored about an address (the columns dashboards read)."""
+
+    ptr_name: str | None
+    sender_key: str | None
+    matched_by: str | None
+
+
+def _sources_by_ip(session: Session, org: Organisation, ips: Sequence[str]) -> dict[str, _Known]:
+    # Plain columns, not ORM objects: a big domain has hundreds of thousands of sources in a
+    # quarter, and building an entity (with its UTC timestamp) per address cost more than the
+    # query.
+    found: dict[str, _Known] = {}
+    source = DmarcSource
     for chunk in _chunks(ips):
-        rows = session.scalars(
-            select(DmarcSource).where(
-                DmarcSource.organisation_id == org.id, DmarcSource.source_ip.in_(chunk)
+        rows = session.execute(
+            select(source.source_ip, source.ptr_name, source.sender_key, source.matched_by).where(
+                source.organisation_id == org.id, source.source_ip.in_(chunk)
             )
         )
-        found.update((row.source_ip, row) for row in rows)
+        found.update((ip, _Known(ptr, key, matched)) for ip, ptr, key, matched in rows)
     return found
 
 
@@ -114,32 +125,63 @@ def load_sources(
         .group_by(table.source_ip, table.shape_id)
     ).all()
     shapes = _shapes_by_id(session, sorted({row[1] for row in rows}))
-    per_ip: dict[str, list[tuple[AuthShape, int, int]]] = defaultdict(list)
+    per_ip: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     for ip, shape_id, messages, recent_messages in rows:
-        per_ip[ip].append((shapes[shape_id], int(messages), int(recent_messages)))
+        per_ip[ip].append((shape_id, int(messages), int(recent_messages)))
     known = _sources_by_ip(session, org, sorted(per_ip))
     own = own_sources_index(session, org.id)
+    # Most addresses of a big domain are one-off spoofers with one shape and a message or two,
+    # so the same classification input recurs thousands of times in one call; it is computed
+    # once per distinct input (shape ids and counts, sender) and shared, Classification being
+    # frozen.
+    classified: dict[tuple[tuple[tuple[int, int], ...], SenderIdentity | None], Classification]
+    classified = {}
     views = []
     for ip, entries in per_ip.items():
-        sender = identity_of(known.get(ip), ip, own, catalogue)
-        pairs = sorted(((shape, count) for shape, count, _ in entries), key=lambda p: -p[1])
-        views.append(
-            SourceView(
-                source_ip=ip,
-                ptr_name=known[ip].ptr_name if ip in known else None,
-                sender=sender,
-                messages=sum(count for _, count in pairs),
-                dmarc_pass=sum(count for shape, count in pairs if shape.dmarc_pass),
-                spf_aligned=sum(count for shape, count in pairs if shape.spf_aligned),
-                dkim_aligned=sum(count for shape, count in pairs if shape.dkim_aligned),
-                classification=classify_source(pairs, sender),
-                shapes=pairs,
-                recent_messages=sum(recent for _, _, recent in entries),
-                recent_pass=sum(recent for shape, _, recent in entries if shape.dmarc_pass),
-            )
-        )
+        stored = known.get(ip)
+        sender = identity_of(stored, ip, own, catalogue)
+        entries.sort(key=lambda entry: -entry[1])
+        key = (tuple((shape_id, count) for shape_id, count, _ in entries), sender)
+        pairs = [(shapes[shape_id], count) for shape_id, count, _ in entries]
+        classification = classified.get(key)
+        if classification is None:
+            classification = classified[key] = classify_source(pairs, sender)
+        views.append(_view(ip, stored, sender, pairs, entries, classification))
     views.sort(key=lambda view: (-view.messages, view.source_ip))
     return views
+
+
+def _view(
+    ip: str,
+    stored: _Known | None,
+    sender: SenderIdentity | None,
+    pairs: list[tuple[AuthShape, int]],
+    entries: list[tuple[int, int, int]],
+    classification: Classification,
+) -> SourceView:
+    messages = passing = spf_aligned = dkim_aligned = recent_pass = 0
+    for (shape, count), (_, _, recent) in zip(pairs, entries, strict=True):
+        messages += count
+        if shape.spf_aligned:
+            spf_aligned += count
+        if shape.dkim_aligned:
+            dkim_aligned += count
+        if shape.dmarc_pass:
+            passing += count
+            recent_pass += recent
+    return SourceView(
+        source_ip=ip,
+        ptr_name=stored.ptr_name if stored else None,
+        sender=sender,
+        messages=messages,
+        dmarc_pass=passing,
+        spf_aligned=spf_aligned,
+        dkim_aligned=dkim_aligned,
+        classification=classification,
+        shapes=pairs,
+        recent_messages=sum(recent for _, _, recent in entries),
+        recent_pass=recent_pass,
+    )
 
 
 def domain_sources(

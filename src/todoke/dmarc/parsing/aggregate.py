@@ -1,7 +1,10 @@
 """DMARC aggregate reports (RFC 7489 Appendix C, RFC 9990, and the pre-RFC draft) from XML.
 
-The document is read as a stream: each <record> is turned into an AggregateRecord and its
-element freed at once, so a 50,000-record report never exists as one tree. Field by field the
+A typical report (up to xmlsafe.TREE_LIMIT) is parsed once into a tree, which is several
+times faster than an event stream; a larger one is streamed: each <record> is turned into an
+AggregateRecord and its element freed at once, so a 50,000-record report never exists as one
+tree. Both read every document alike (tests/unit/dmarc_parsing/test_fast_paths.py). Field by
+field the
 parser is lenient where reporters differ in harmless ways (case, whitespace, missing optional
 fields, several <auth_results>) and strict where a value would be a guess: a record with an
 unusable source_ip or count is skipped with a warning, and a report without the fields that
@@ -16,16 +19,14 @@ from datetime import datetime
 from lxml import etree
 
 from todoke.dmarc.parsing import values
+from todoke.dmarc.parsing.aggregate_records import local, read_record, texts
 from todoke.dmarc.parsing.errors import ParseRefused
-from todoke.dmarc.parsing.xmlsafe import iter_ends, root_name
+from todoke.dmarc.parsing.xmlsafe import iter_ends, parse_tree, root_name, split_tag
 from todoke.dmarc.report_types import (
     AggregateRecord,
     AggregateReport,
     AggregateSchema,
-    DkimAuthResult,
-    PolicyOverride,
     PolicyPublished,
-    SpfAuthResult,
 )
 
 RFC9990_NAMESPACE = "urn:ietf:params:xml:ns:dmarc-2.0"
@@ -35,23 +36,6 @@ _TAGS = ("{*}report_metadata", "{*}policy_published", "{*}record", "{*}version")
 #: reporter left out the namespace
 _RFC9990_POLICY_FIELDS = frozenset({"np", "testing", "discovery_method"})
 _MAX_WARNINGS = 100
-
-
-_LOCAL_NAMES: dict[object, str] = {}
-
-
-def local(tag: object) -> str:
-    """``{namespace}name`` -> ``name``, memoised: a report repeats a few dozen tags hundreds of
-    thousands of times. Bounded, since a hostile file can invent endless tags. Hot loops read
-    _LOCAL_NAMES first to skip the call."""
-    if not isinstance(tag, str):
-        return ""
-    name = _LOCAL_NAMES.get(tag)
-    if name is None:
-        name = tag.rpartition("}")[2]
-        if len(_LOCAL_NAMES) < 1024 and len(tag) < 200:
-            _LOCAL_NAMES[tag] = name
-    return name
 
 
 @dataclass(slots=True)
@@ -85,16 +69,6 @@ class _State:
             self.warnings.append("further warnings were left out")
 
 
-def _texts(element: etree._Element) -> dict[str, str | None]:
-    """Child local name -> raw text (callers normalise), first occurrence wins."""
-    found: dict[str, str | None] = {}
-    for child in element:
-        name = _LOCAL_NAMES.get(child.tag) or local(child.tag)
-        if name and name not in found:
-            found[name] = child.text
-    return found
-
-
 def _children(element: etree._Element | None, name: str) -> list[etree._Element]:
     if element is None:
         return []
@@ -115,7 +89,7 @@ def _required(value: str | None, path: str) -> str:
 
 
 def _cleaned(element: etree._Element) -> dict[str, str | None]:
-    return {name: values.clean(text) for name, text in _texts(element).items()}
+    return {name: values.clean(text) for name, text in texts(element).items()}
 
 
 def _metadata(element: etree._Element) -> _Metadata:
@@ -189,148 +163,11 @@ def _policy(element: etree._Element, state: _State) -> PolicyPublished:
     )
 
 
-_AuthResult = DkimAuthResult | SpfAuthResult
-#: (kind, domain, selector or scope, result, human_result) as written -> normalised result;
-#: the same few signatures and SPF domains recur in every record of a report
-_AUTH_CACHE: dict[
-    tuple[str, str | None, str | None, str | None, str | None], _AuthResult | None
-] = {}
-
-
-def _auth_entry(kind: str, entry: etree._Element) -> _AuthResult | None:
-    texts = _texts(entry)
-    qualifier = texts.get("selector" if kind == "dkim" else "scope")
-    key = (kind, texts.get("domain"), qualifier, texts.get("result"), texts.get("human_result"))
-    if key in _AUTH_CACHE:
-        return _AUTH_CACHE[key]
-    entry_domain, result = values.domain(key[1]), values.token(key[3])
-    parsed: _AuthResult | None = None
-    if entry_domain is not None and result is not None:
-        human_result = values.clean(key[4])
-        parsed = (
-            DkimAuthResult(entry_domain, values.token(qualifier), result, human_result)
-            if kind == "dkim"
-            else SpfAuthResult(entry_domain, values.token(qualifier), result, human_result)
-        )
-    if len(_AUTH_CACHE) < 4096 and sum(len(text or "") for text in key) < 512:
-        _AUTH_CACHE[key] = parsed
-    return parsed
-
-
-def _auth_results(
-    containers: list[etree._Element], index: int, state: _State
-) -> tuple[tuple[DkimAuthResult, ...], tuple[SpfAuthResult, ...]]:
-    dkim: list[DkimAuthResult] = []
-    spf: list[SpfAuthResult] = []
-    for container in containers:
-        for entry in container:
-            kind = _LOCAL_NAMES.get(entry.tag) or local(entry.tag)
-            if kind not in ("dkim", "spf"):
-                continue
-            parsed = _auth_entry(kind, entry)
-            if isinstance(parsed, DkimAuthResult):
-                dkim.append(parsed)
-            elif isinstance(parsed, SpfAuthResult):
-                spf.append(parsed)
-            else:
-                state.warn(
-                    f"record {index}: an auth_results/{kind} lacks domain or result; ignored"
-                )
-    return tuple(dkim), tuple(spf)
-
-
-def _row(
-    row: etree._Element,
-) -> tuple[dict[str, str | None], dict[str, str | None], list[etree._Element]]:
-    """(row fields, policy_evaluated fields, reason elements) in one pass over the row."""
-    fields: dict[str, str | None] = {}
-    evaluated: dict[str, str | None] = {}
-    reasons: list[etree._Element] = []
-    for child in row:
-        name = _LOCAL_NAMES.get(child.tag) or local(child.tag)
-        if name == "policy_evaluated":
-            for verdict in child:
-                verdict_name = _LOCAL_NAMES.get(verdict.tag) or local(verdict.tag)
-                if verdict_name == "reason":
-                    reasons.append(verdict)
-                elif verdict_name not in evaluated:
-                    evaluated[verdict_name] = verdict.text
-        elif name not in fields:
-            fields[name] = child.text
-    return fields, evaluated, reasons
-
-
-def _overrides(reasons: list[etree._Element]) -> tuple[PolicyOverride, ...]:
-    return tuple(
-        PolicyOverride(
-            type=values.token(texts.get("type")) or "other",
-            comment=values.clean(texts.get("comment")),
-        )
-        for reason in reasons
-        if (texts := _texts(reason))
-    )
-
-
-def _verdict(evaluated: dict[str, str | None], name: str, index: int, state: _State) -> str:
-    verdict = values.token(evaluated.get(name))
-    if verdict is not None:
-        return verdict
-    default = "none" if name == "disposition" else "fail"
-    state.warn(f"record {index}: policy_evaluated/{name} is missing; taken as {default}")
-    return default
-
-
-def _record(element: etree._Element, state: _State) -> AggregateRecord | None:
-    state.record_index += 1
-    index = state.record_index
-    row_texts: dict[str, str | None] = {}
-    evaluated: dict[str, str | None] = {}
-    reasons: list[etree._Element] = []
-    ids: dict[str, str | None] = {}
-    auth: list[etree._Element] = []
-    for part in element:
-        name = _LOCAL_NAMES.get(part.tag) or local(part.tag)
-        if name == "row":
-            row_texts, evaluated, reasons = _row(part)
-        elif name in ("identifiers", "identities") and not ids:  # the draft said identities
-            ids = _texts(part)
-        elif name == "auth_results":
-            auth.append(part)
-    source_ip_text = row_texts.get("source_ip")
-    source_ip = values.ip_address(source_ip_text)
-    if source_ip is None:
-        state.warn(f"record {index}: source_ip {source_ip_text!r:.60} is not an IP; skipped")
-        return None
-    count_text = (row_texts.get("count") or "").strip()
-    if not (count_text.isascii() and count_text.isdigit()):
-        state.warn(
-            f"record {index}: count {count_text!r:.60} is not a non-negative integer; skipped"
-        )
-        return None
-    header_from = values.domain(ids.get("header_from"))
-    if header_from is None:
-        state.warn(f"record {index}: identifiers/header_from is missing; skipped")
-        return None
-    dkim, spf = _auth_results(auth, index, state) if auth else ((), ())
-    return AggregateRecord(
-        source_ip=source_ip,
-        count=int(count_text),
-        disposition=_verdict(evaluated, "disposition", index, state),
-        dkim_aligned=_verdict(evaluated, "dkim", index, state),
-        spf_aligned=_verdict(evaluated, "spf", index, state),
-        header_from=header_from,
-        envelope_from=values.domain(ids.get("envelope_from")),
-        envelope_to=values.domain(ids.get("envelope_to")),
-        overrides=_overrides(reasons) if reasons else (),
-        dkim=dkim,
-        spf=spf,
-    )
-
-
-def _consume(element: etree._Element, root: etree._Element, state: _State) -> None:
+def _consume(element: etree._Element, state: _State) -> None:
     name = local(element.tag)
     if name == "record":
-        record = _record(element, state)
+        state.record_index += 1
+        record = read_record(element, state.record_index, state)
         if record is not None:
             if len(state.records) >= state.max_records:
                 raise ParseRefused(
@@ -344,10 +181,34 @@ def _consume(element: etree._Element, root: etree._Element, state: _State) -> No
         state.policy = _policy(element, state)
     elif name == "version":
         state.version = values.clean(element.text)
-    # Free what was read: this element's subtree and every sibling before it.
-    element.clear()
-    while element.getprevious() is not None:
-        del root[0]
+
+
+def _stream(data: bytes, state: _State) -> str | None:
+    """Read a document too large (or too broken) for a tree as a stream of top-level elements,
+    each freed once read; the root's namespace."""
+    name, namespace = root_name(data)
+    _require_feedback(name)
+    root: etree._Element | None = None
+    for element in iter_ends(data, _TAGS):
+        parent = element.getparent()
+        if root is None:
+            root = element.getroottree().getroot()
+        if parent is root:
+            _consume(element, state)
+            # Free what was read: this element's subtree and every sibling before it.
+            element.clear()
+            while element.getprevious() is not None:
+                del root[0]
+    return namespace
+
+
+def _require_feedback(name: str) -> None:
+    if name != "feedback":
+        raise ParseRefused(
+            "xml.wrong_root",
+            f"The XML root element is <{name[:60]}>, not <feedback>; it is not a DMARC "
+            "aggregate report.",
+        )
 
 
 def _schema(namespace: str | None, state: _State) -> AggregateSchema:
@@ -360,21 +221,15 @@ def _schema(namespace: str | None, state: _State) -> AggregateSchema:
 
 
 def parse_aggregate(data: bytes, *, max_records: int) -> AggregateReport:
-    name, namespace = root_name(data)
-    if name != "feedback":
-        raise ParseRefused(
-            "xml.wrong_root",
-            f"The XML root element is <{name[:60]}>, not <feedback>; it is not a DMARC "
-            "aggregate report.",
-        )
     state = _State(max_records=max_records)
-    root: etree._Element | None = None
-    for element in iter_ends(data, _TAGS):
-        parent = element.getparent()
-        if root is None:
-            root = element.getroottree().getroot()
-        if parent is root:
-            _consume(element, root, state)
+    root = parse_tree(data)
+    if root is None:
+        namespace = _stream(data, state)
+    else:
+        name, namespace = split_tag(root.tag)
+        _require_feedback(name)
+        for element in root:
+            _consume(element, state)
     if state.metadata is None:
         raise ParseRefused("report.missing_field", "The aggregate report has no <report_metadata>.")
     if state.policy is None:

@@ -39,6 +39,10 @@ def domain(text: str | None) -> str | None:
 _OCTET = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 #: dotted quad without leading zeros: exactly what ipaddress accepts and prints unchanged
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_HEXTET = "(?:0|[1-9a-f][0-9a-f]{0,3})"
+#: all eight hextets, lower-case, without leading zeros: canonical (RFC 5952 section 4) unless
+#: two zero hextets in a row call for "::", which the caller rules out
+_FULL_IPV6 = re.compile(rf"{_HEXTET}(?::{_HEXTET}){{7}}")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -51,6 +55,8 @@ def ip_address(text: str | None) -> str | None:
         value = value[1:-1]
     if _CANONICAL_IPV4.fullmatch(value):
         return value  # the common case, without ipaddress's comparatively slow parse
+    if _FULL_IPV6.fullmatch(value) and ":0:0:" not in f":{value}:":
+        return value  # reporters mostly write IPv6 in full; each address is new, so no cache hit
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
