@@ -126,10 +126,14 @@ def _failing_kind(
 
 
 def _largest(volumes: Counter[_Key], order: Sequence[_Key]) -> _Key | None:
-    candidates = [key for key in order if volumes[key] > 0]
-    if not candidates:
-        return None
-    return max(candidates, key=lambda key: (volumes[key], -order.index(key)))
+    # Counter.__missing__ is slow and most keys are absent: iterate what is present.
+    best: _Key | None = None
+    best_rank = (0, 0)
+    for index, key in enumerate(order):
+        volume = volumes.get(key, 0)
+        if volume > 0 and (volume, -index) > best_rank:
+            best, best_rank = key, (volume, -index)
+    return best
 
 
 def classify_source(
