@@ -96,7 +96,7 @@ def main() -> None:
                 }
                 print(label, figures[label])
         large, large_records = _corpus(workdir / "large", 10_000)
-        result = _todoke("sqlite", workdir, large, WORKERS)
+        result = _todoke("sqlite", workdir, large, 1)
         figures["sqlite_5x_corpus"] = {
             **result,
             "records": large_records,
