@@ -16,7 +16,7 @@ from tests.conftest import Tenant
 from tests.rig.imap_server import DovecotServer
 from todoke.authz import CLI_ACTOR
 from todoke.dmarc.intake import limits_from
-from todoke.dmarc.mailboxes import MailboxSettings, add_mailbox, poll_mailbox
+from todoke.dmarc.mailboxes import MailboxSettings, PollResult, add_mailbox, poll_mailbox
 from todoke.dmarc.models import DmarcMailbox, DmarcReport, TlsReport
 from todoke.dmarc.receiver import ReceiverConfig, make_controller
 from todoke.runtime import Runtime
@@ -101,6 +101,36 @@ def test_receiver_refuses_unknown_mailboxes_oversized_and_reportless_mail(
     assert count(runtime, DmarcReport) == 0
 
 
+def register_mailbox(
+    runtime: Runtime, tenant: Tenant, server: DovecotServer, username: str, password: str
+) -> DmarcMailbox:
+    with runtime.session() as session, session.begin():
+        return add_mailbox(
+            session,
+            org=tenant.org,
+            settings=MailboxSettings(
+                label="rua",
+                host=server.host,
+                port=server.port,
+                security="none",
+                username=username,
+                password=password,
+            ),
+            secret_key=runtime.settings.secret_key_bytes(),
+            acting_user=CLI_ACTOR,
+        )
+
+
+def poll(runtime: Runtime, mailbox: DmarcMailbox) -> PollResult:
+    return poll_mailbox(
+        runtime.session,
+        mailbox.id,
+        secret_key=runtime.settings.secret_key_bytes(),
+        limits=limits_from(runtime.settings),
+        now=runtime.clock.now,
+    )
+
+
 def test_imap_poller_reads_unseen_reports_once_and_marks_them(
     imap_server: DovecotServer, runtime: Runtime, tenant: Tenant
 ) -> None:
@@ -109,40 +139,14 @@ def test_imap_poller_reads_unseen_reports_once_and_marks_them(
     tls = (SAMPLES / "rfc8460.json").read_bytes()
     imap_server.deliver(account, report_mail(tls, "report.json", subtype="tlsrpt+json"))
     imap_server.deliver(account, b"From: someone@example.jp\r\nSubject: hi\r\n\r\nnot a report\r\n")
-    with runtime.session() as session, session.begin():
-        mailbox = add_mailbox(
-            session,
-            org=tenant.org,
-            settings=MailboxSettings(
-                label="rua",
-                host=imap_server.host,
-                port=imap_server.port,
-                security="none",
-                username=account.username,
-                password=account.password,
-            ),
-            secret_key=runtime.settings.secret_key_bytes(),
-            acting_user=CLI_ACTOR,
-        )
-        assert "imap-password-1" not in mailbox.password_sealed
-    first = poll_mailbox(
-        runtime.session,
-        mailbox.id,
-        secret_key=runtime.settings.secret_key_bytes(),
-        limits=limits_from(runtime.settings),
-        now=runtime.clock.now,
-    )
+    mailbox = register_mailbox(runtime, tenant, imap_server, account.username, account.password)
+    assert "imap-password-1" not in mailbox.password_sealed
+    first = poll(runtime, mailbox)
     assert (first.error, first.messages) == (None, 3)
     assert dict(first.summary.reports) == {"aggregate": 1, "tls": 1}
     assert len(first.summary.errors) == 1
     assert imap_server.count(account, "INBOX", "UNSEEN") == 0
-    second = poll_mailbox(
-        runtime.session,
-        mailbox.id,
-        secret_key=runtime.settings.secret_key_bytes(),
-        limits=limits_from(runtime.settings),
-        now=runtime.clock.now,
-    )
+    second = poll(runtime, mailbox)
     assert second.messages == 0
     assert (count(runtime, DmarcReport), count(runtime, TlsReport)) == (1, 1)
 
@@ -151,28 +155,8 @@ def test_imap_poll_with_a_wrong_password_is_recorded_not_raised(
     imap_server: DovecotServer, runtime: Runtime, tenant: Tenant
 ) -> None:
     account = imap_server.add_account("dmarc-wrong@kyokai.example.jp", "right-password")
-    with runtime.session() as session, session.begin():
-        mailbox = add_mailbox(
-            session,
-            org=tenant.org,
-            settings=MailboxSettings(
-                label="rua",
-                host=imap_server.host,
-                port=imap_server.port,
-                security="none",
-                username=account.username,
-                password="wrong-password",
-            ),
-            secret_key=runtime.settings.secret_key_bytes(),
-            acting_user=CLI_ACTOR,
-        )
-    result = poll_mailbox(
-        runtime.session,
-        mailbox.id,
-        secret_key=runtime.settings.secret_key_bytes(),
-        limits=limits_from(runtime.settings),
-        now=runtime.clock.now,
-    )
+    mailbox = register_mailbox(runtime, tenant, imap_server, account.username, "wrong-password")
+    result = poll(runtime, mailbox)
     assert result.error is not None
     assert "AUTHENTICATIONFAILED" in result.error.upper()
     with runtime.session() as session:
