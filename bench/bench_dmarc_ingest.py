@@ -6,6 +6,8 @@ corpus (2,000 reports, ~56,000 rows, reporters' quirks, every wrapping) plus the
 parsedmarc runs offline with its GeoIP stubbed out (see bench/peer_parsedmarc.py), so it only
 parses; Todoke parses *and* stores with roll-ups. Each side runs in its own process so each peak
 RSS is its own. A second, five times larger corpus shows whether Todoke's memory stays flat.
+The same run also times lxml alone parsing the corpus' XML (bench/ingest_ceiling.py): the most
+any ingester built on lxml could reach here, to judge the 30x target against.
 """
 
 from __future__ import annotations
@@ -83,6 +85,15 @@ def main() -> None:
             "records": peer["records"],
         }
         print("parsedmarc", figures["parsedmarc"])
+        ceiling = _json_from([sys.executable, "-m", "bench.ingest_ceiling", str(corpus)])
+        ceiling_rate = ceiling["records"] / ceiling["seconds"]
+        figures["lxml_parse_only_ceiling"] = {
+            **ceiling,
+            "records_per_s": round(ceiling_rate),
+            "ratio_vs_parsedmarc": round(ceiling_rate / peer_rate, 1),
+            "ratio_vs_parsedmarc_as_shipped": round(ceiling_rate / shipped_rate, 1),
+        }
+        print("lxml parse only (ceiling)", figures["lxml_parse_only_ceiling"])
         for engine_name in engines():
             for workers in (1, WORKERS):
                 result = _todoke(engine_name, workdir, corpus, workers)
