@@ -39,6 +39,7 @@ bench: $(TEST_STAMP)
 
 ## messages: re-extract translatable strings and merge them into the ja/en catalogues
 messages: $(TEST_STAMP)
+	mkdir -p build
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k _ --no-location --omit-header --sort-output -o build/messages.pot .
 	$(VENV)/bin/pybabel update -i build/messages.pot -d src/todoke/locale -D messages --no-wrap --no-fuzzy-matching
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import dns.asyncresolver
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from todoke.accounts.login import SessionPolicy
 from todoke.accounts.throttle import ThrottlePolicy
 from todoke.core.clock import SYSTEM_CLOCK, Clock
 from todoke.core.context import bind_request
+from todoke.core.dns import make_resolver, parse_nameserver
 from todoke.db import SessionFactory, create_db_engine, make_session_factory
 from todoke.settings import Settings
 
@@ -46,6 +48,11 @@ class Runtime:
             threshold=self.settings.login_throttle_after,
             max_delay_seconds=self.settings.login_max_delay_seconds,
         )
+
+    def resolver(self) -> dns.asyncresolver.Resolver:
+        """A resolver asking the settings' nameservers, or the system's when none are set."""
+        nameservers = [parse_nameserver(text) for text in self.settings.dns_nameservers]
+        return make_resolver(nameservers or None)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -110,6 +110,22 @@ class Settings(BaseSettings):
         False,
         description="Never look up DNS in the background (PTR names, senders' SPF ranges).",
     )
+    sending_ips: list[str] = Field(
+        default_factory=list,
+        description="The organisation's sending IPs: domain checks test their reverse DNS "
+        "and blocklist listings.",
+    )
+    check_ip_blocklists: list[str] = Field(
+        default_factory=lambda: ["zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org"],
+        description="DNS blocklist zones asked for sending IPs (some refuse public resolvers).",
+    )
+    check_domain_blocklists: list[str] = Field(
+        default_factory=lambda: ["dbl.spamhaus.org", "multi.uribl.com"],
+        description="DNS blocklist zones asked for the checked domain.",
+    )
+    domain_check_interval_hours: int = Field(
+        24, ge=1, le=24 * 30, description="How often the worker checks every registered domain."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Log level for the server and the worker."
     )

@@ -74,3 +74,8 @@ def resolve_org(session: Session, slug: str) -> Organisation:
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 OrgOption = Annotated[str, typer.Option("--org", help="Organisation slug (default: the first).")]
+NameserverOption = Annotated[
+    list[str] | None,
+    typer.Option("--nameserver", help="HOST, HOST:PORT or [IPv6]:PORT; repeatable."),
+]
+LangOption = Annotated[str, typer.Option("--lang", help="ja or en")]

@@ -11,11 +11,15 @@ import typer
 
 from todoke import __version__
 from todoke.bootstrap import initialise
-from todoke.cli import dmarc_analysis  # noqa: F401 - its commands join the dmarc group
+from todoke.cli import (
+    dmarc_analysis,  # noqa: F401 - its commands join the dmarc group
+    domain_keys,  # noqa: F401 - its commands join the domain group
+)
 from todoke.cli.admin import audit_app, config_app, user_app
 from todoke.cli.auth import auth_app
 from todoke.cli.common import console, print_json, runtime
 from todoke.cli.dmarc import dmarc_app
+from todoke.cli.domain import domain_app
 from todoke.runtime import Runtime
 
 app = typer.Typer(
@@ -28,6 +32,7 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 app.add_typer(dmarc_app, name="dmarc")
 app.add_typer(auth_app, name="auth")
+app.add_typer(domain_app, name="domain")
 
 
 def _print_version(value: bool) -> None:

@@ -16,11 +16,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from todoke import __version__
 from todoke.api.dmarc import router as dmarc_api_router
+from todoke.api.domains import router as domains_api_router
 from todoke.api.errors import error_payload
 from todoke.api.routes import router as api_router
 from todoke.core.errors import TodokeError
 from todoke.runtime import Runtime
-from todoke.web import observability, pages
+from todoke.web import domain_pages, observability, pages
 from todoke.web.context import CSRFRejected, LoginRequired
 from todoke.web.security import PRELOGIN_COOKIE, SecurityHeadersMiddleware, set_host_cookie
 
@@ -97,8 +98,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(dmarc_api_router)
+    app.include_router(domains_api_router)
     app.include_router(observability.router)
     app.include_router(pages.router)
+    app.include_router(domain_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PreloginCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)

@@ -24,7 +24,8 @@ class NavItem:
 _ITEMS: tuple[tuple[str, str | None, str | None], ...] = (
     (N_("Dashboard"), "/", "org.view"),
     (N_("DMARC reports"), None, None),
-    (N_("Domains"), None, None),
+    (N_("Domains"), "/domains", "domains.view"),
+    (N_("Test mail"), "/test-mail", "domains.view"),
     (N_("Sending"), None, None),
     (N_("Campaigns"), None, None),
     (N_("Users"), "/users", "users.view"),

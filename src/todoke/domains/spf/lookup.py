@@ -30,6 +30,7 @@ class DnsLookupError(Exception):
         super().__init__(f"DNS error looking up {rdtype} {name}: {reason}")
         self.name = name
         self.rdtype = rdtype
+        self.reason = reason
 
 
 class InvalidDomainName(Exception):

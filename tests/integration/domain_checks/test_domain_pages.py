@@ -1,0 +1,70 @@
+"""The domain pages over HTTP, DNS from the local server, on both engines."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Tenant, csrf_from, login
+from tests.integration.domain_checks.test_message_check import message, signed, zones
+from tests.rig.dns_server import LocalDNSServer
+from todoke.runtime import Runtime
+
+
+def form(client: TestClient, path: str, data: dict[str, str] | None = None) -> str:
+    token = csrf_from(client.get("/domains").text)
+    response = client.post(path, data={"csrf_token": token, **(data or {})})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def test_owner_registers_checks_and_reads_the_findings_in_japanese(
+    runtime: Runtime, tenant: Tenant, client: TestClient, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone(zones())
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    login(client, tenant.owner.email)
+    client.post("/language", data={"language": "ja", "csrf_token": csrf_from(client.get("/").text)})
+    page = form(client, "/domains", {"name": "kyokai.test", "sends_mail": "yes"})
+    assert "まだチェックしていません" in page
+    page = form(client, "/domains/kyokai.test/check")
+    assert "spf.ok" in page
+    assert "dmarc.policy_reject" in page
+    assert "大量送信者向けチェックリスト" in page
+    listing = client.get("/domains").text
+    assert "kyokai.test" in listing
+    assert "status-fail" in listing or "status-warn" in listing or "status-pass" in listing
+
+
+def test_records_page_shows_the_merged_spf(
+    runtime: Runtime, tenant: Tenant, client: TestClient, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone(zones())
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    runtime.settings.sending_ips = ["192.0.2.25"]
+    login(client, tenant.owner.email)
+    form(client, "/domains", {"name": "kyokai.test"})
+    page = client.get("/domains/kyokai.test/records").text
+    assert "v=spf1 ip4:203.0.113.10 ip4:192.0.2.25 -all" in page
+
+
+def test_test_mail_page_explains_an_unaligned_message(
+    runtime: Runtime, tenant: Tenant, client: TestClient, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone(zones())
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    login(client, tenant.viewer.email)
+    saved = (
+        b"Return-Path: <x@bounce.esp.test>\r\n"
+        b"Received: from out.esp.test (out.esp.test [198.51.100.7])\r\n"
+        b"\tby mx.example.net; Mon, 23 Nov 2026 10:00:01 +0900\r\n"
+        + signed(message("From: office@kyokai.test"), "esp.test", "esp1")
+    )
+    token = csrf_from(client.get("/test-mail").text)
+    response = client.post(
+        "/test-mail",
+        data={"csrf_token": token},
+        files={"file": ("mail.eml", saved, "message/rfc822")},
+    )
+    assert response.status_code == 200, response.text
+    assert "DMARC: fail" in response.text
+    assert "bounce.esp.test" in response.text
