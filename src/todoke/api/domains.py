@@ -8,12 +8,19 @@ from fastapi import APIRouter, Depends, Query, UploadFile
 from pydantic import BaseModel, Field
 
 from todoke.api.errors import ERRORS
-from todoke.domains import dkim_keys, inspection, inventory, services
+from todoke.domains import dkim_keys, inspection, inventory, overview, services
 from todoke.domains.checks.schemas import DomainCheckIn, DomainCheckOut, check_out
 from todoke.domains.message_check import MAX_MESSAGE_BYTES
 from todoke.domains.message_schemas import MessageVerdictOut, verdict_out
 from todoke.domains.record_schemas import RecordPlanOut, plan_out
-from todoke.domains.schemas import CheckRunOut, DkimKeyOut, key_out, run_out
+from todoke.domains.schemas import (
+    ChecklistItemOut,
+    CheckRunOut,
+    DkimKeyOut,
+    checklist_item_out,
+    key_out,
+    run_out,
+)
 from todoke.domains.services import normalise_domain
 from todoke.domains.spf.lookup import DnsCache
 from todoke.web.context import UserContext, check_csrf
@@ -110,6 +117,16 @@ def check_history(
             session, org=ctx.org, domain=domain, acting_user=ctx.actor, limit=limit
         )
         return [run_out(run, ctx.locale) for run in runs]
+
+
+@router.get("/{domain}/checklist")
+def bulk_sender_checklist(domain: str, ctx: UserContext) -> list[ChecklistItemOut]:
+    """Gmail's, Yahoo's and Outlook's bulk-sender rules with the evidence for each."""
+    with ctx.reading() as session:
+        detail = overview.domain_detail(session, org=ctx.org, domain=domain, acting_user=ctx.actor)
+        return [
+            checklist_item_out(item) for item in overview.checklist_for(detail, locale=ctx.locale)
+        ]
 
 
 @router.get("/{domain}/dkim-keys")

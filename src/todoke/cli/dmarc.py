@@ -166,14 +166,23 @@ def receiver() -> None:
 
     from todoke.dmarc.intake import limits_from
     from todoke.dmarc.receiver import ReceiverConfig, make_controller
+    from todoke.domains.test_inbox import TestMailbox
 
     with runtime() as current:
         ensure_migrated(current)
         settings = current.settings
+        test_mailbox = TestMailbox(
+            current.session,
+            secret_key=settings.secret_key_bytes(),
+            receiver_domain=settings.receiver_domain,
+            resolver=current.resolver,
+            tls_offered=False,
+        )
         config = ReceiverConfig(
             domain=settings.receiver_domain,
             max_message_bytes=settings.receiver_max_message_mb * 2**20,
             limits=limits_from(settings),
+            extra_mailboxes=(test_mailbox,),
         )
         controller = make_controller(
             current.session, config, host=settings.receiver_host, port=settings.receiver_port

@@ -11,6 +11,7 @@ from rich.table import Table
 from todoke.authz import CLI_ACTOR
 from todoke.cli.common import (
     JsonFlag,
+    LangOption,
     OrgOption,
     console,
     ensure_migrated,
@@ -19,8 +20,8 @@ from todoke.cli.common import (
     runtime,
 )
 from todoke.cli.domain import domain_app
-from todoke.domains import dkim_keys, inventory, services
-from todoke.domains.schemas import key_out, run_out
+from todoke.domains import dkim_keys, inventory, overview, services
+from todoke.domains.schemas import checklist_item_out, key_out, run_out
 from todoke.domains.spf.lookup import DnsCache
 
 keys_app = typer.Typer(
@@ -216,3 +217,29 @@ def history(
     for row in rows:
         worse = f" worse: {', '.join(row.worse)}" if row.worse else ""
         console.print(f"{row.checked_at:%Y-%m-%d %H:%M} {row.status.value}{worse}", highlight=False)
+
+
+@domain_app.command("checklist")
+def checklist(
+    domain: Annotated[str, typer.Argument(help="A registered domain")],
+    lang: LangOption = "en",
+    org: OrgOption = "",
+    as_json: JsonFlag = False,
+) -> None:
+    """Gmail's, Yahoo's and Outlook's bulk-sender rules, judged on the latest check and reports."""
+    with runtime() as current:
+        ensure_migrated(current)
+        with current.session() as session, session.begin():
+            detail = overview.domain_detail(
+                session, org=resolve_org(session, org), domain=domain, acting_user=CLI_ACTOR
+            )
+            items = [
+                checklist_item_out(item) for item in overview.checklist_for(detail, locale=lang)
+            ]
+    if as_json:
+        print_json([item.model_dump(mode="json") for item in items])
+        return
+    for item in items:
+        console.print(
+            f"{item.status:8} {item.title}: {item.evidence}", highlight=False, markup=False
+        )

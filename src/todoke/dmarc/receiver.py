@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
@@ -32,10 +33,30 @@ LOCAL_PARTS = ("dmarc", "tlsrpt")
 
 
 @dataclass(frozen=True)
+class SessionEnvelope:
+    """What the SMTP session saw of the sender: client address, HELO name, MAIL FROM."""
+
+    client_ip: str
+    helo: str
+    mail_from: str
+
+
+class ExtraMailbox(Protocol):
+    """Another mailbox the receiver serves beside the report addresses (e.g. test mail)."""
+
+    def accepts(self, address: str) -> bool: ...
+
+    async def deliver(
+        self, address: str, peer: SessionEnvelope, data: bytes, *, with_tls: bool
+    ) -> str: ...
+
+
+@dataclass(frozen=True)
 class ReceiverConfig:
     domain: str
     max_message_bytes: int
     limits: ParseLimits
+    extra_mailboxes: tuple[ExtraMailbox, ...] = field(default_factory=tuple)
 
 
 class ReportHandler:
@@ -67,6 +88,12 @@ class ReportHandler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        extra = await asyncio.to_thread(self._extra_for, address)
+        if extra is not None or (envelope.rcpt_tos and self._extra_for(envelope.rcpt_tos[0])):
+            if envelope.rcpt_tos:
+                return "452 4.5.3 One recipient per test mail; send again for this one"
+            envelope.rcpt_tos.append(address)
+            return "250 2.1.5 OK"
         organisation_id = await asyncio.to_thread(self.organisation_for, address)
         if organisation_id is None:
             return "550 5.1.1 No such report mailbox here"
@@ -81,12 +108,22 @@ class ReportHandler:
     async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
         self,
         server: SMTP,  # noqa: ARG002
-        session: SMTPSession,  # noqa: ARG002
+        session: SMTPSession,
         envelope: Envelope,
     ) -> str:
         data = envelope.original_content or b""
         if len(data) > self._config.max_message_bytes:
             return "552 5.3.4 Message too big for the report receiver"
+        extra = self._extra_for(envelope.rcpt_tos[0])
+        if extra is not None:
+            peer = SessionEnvelope(
+                client_ip=str(session.peer[0]) if session.peer else "",
+                helo=session.host_name or "",
+                mail_from=envelope.mail_from or "",
+            )
+            return await extra.deliver(
+                envelope.rcpt_tos[0], peer, data, with_tls=session.ssl is not None
+            )
         organisation_id = await asyncio.to_thread(self.organisation_for, envelope.rcpt_tos[0])
         if organisation_id is None:  # the organisation was removed during the transaction
             return "451 4.3.0 Report mailbox unavailable, try again later"
@@ -103,6 +140,9 @@ class ReportHandler:
             summary.duplicates,
         )
         return "250 2.0.0 Report received"
+
+    def _extra_for(self, address: str) -> ExtraMailbox | None:
+        return next((box for box in self._config.extra_mailboxes if box.accepts(address)), None)
 
     def _ingest(self, organisation_id: int, blob: Blob) -> IngestSummary:
         ingestor = BatchIngestor(

@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 
 from todoke.core.texts import as_locale, fill, load_file, text
 from todoke.domains.checks import Finding, Status
-from todoke.domains.message_check import MessageVerdict
 
 ITEMS_FILE: Final = Path(__file__).resolve().parent / "advice" / "checklist.toml"
 #: Google's ceiling for the user-reported spam rate; Yahoo uses the same figure.
@@ -38,6 +37,16 @@ RULES: Final[dict[str, tuple[Provider, ...]]] = {
     "one_click_unsubscribe": ("gmail", "yahoo"),
     "spam_rate": ("gmail", "yahoo"),
 }
+
+
+class UnsubscribeEvidence(Protocol):
+    """What a test mail shows of unsubscribing (a MessageVerdict or its stored form)."""
+
+    @property
+    def one_click_unsubscribe(self) -> bool: ...
+
+    @property
+    def list_unsubscribe(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -89,7 +98,7 @@ def judge(
     findings: Sequence[Finding],
     *,
     alignment: AlignmentEvidence | None,
-    message: MessageVerdict | None,
+    message: UnsubscribeEvidence | None,
     received_with_tls: bool | None,
 ) -> dict[str, tuple[ItemStatus, dict[str, object]]]:
     """Each rule's status and the values its evidence sentence names."""
@@ -135,7 +144,7 @@ def checklist(
     *,
     locale: str,
     alignment: AlignmentEvidence | None = None,
-    message: MessageVerdict | None = None,
+    message: UnsubscribeEvidence | None = None,
     received_with_tls: bool | None = None,
 ) -> list[ChecklistItem]:
     lang = as_locale(locale)

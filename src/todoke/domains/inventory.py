@@ -107,7 +107,7 @@ def record_check(
         status=result.status.value,
         findings=finding_rows(result.findings),
         worse=worse_than(previous.findings if previous else None, result.findings),
-        seconds=round(result.seconds, 3),
+        duration_ms=round(result.seconds * 1000),
         trigger=trigger,
     )
     session.add(run)

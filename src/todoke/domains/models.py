@@ -75,8 +75,25 @@ class DomainCheckRun(Base):
     findings: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
     #: finding ids that are worse than in the previous run
     worse: Mapped[list[str]] = mapped_column(JSONValue)
-    seconds: Mapped[float]
+    #: how long the check took
+    duration_ms: Mapped[int]
     #: who or what ran it: "schedule" or "user"
     trigger: Mapped[str] = mapped_column(String(16))
 
     __table_args__ = (Index("ix_domain_check_run_domain_time", "domain_id", "checked_at"),)
+
+
+class TestMailResult(Base):
+    """A test mail a user sent to their own address at Todoke's receiver, as authenticated."""
+
+    __tablename__ = "test_mail_result"
+    __test__ = False  # not a pytest test class, whatever its name
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: the verdict as the API shows it (MessageVerdictOut), in English
+    verdict: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    #: whether the sender used STARTTLS; None when the receiver offers no TLS
+    with_tls: Mapped[bool | None]

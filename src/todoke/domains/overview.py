@@ -17,7 +17,8 @@ from todoke.dmarc.posture import domain_readiness
 from todoke.domains.checklist import AlignmentEvidence, ChecklistItem, checklist
 from todoke.domains.dkim_keys import list_keys
 from todoke.domains.inventory import check_history, findings_from_rows
-from todoke.domains.models import DkimKey, Domain, DomainCheckRun
+from todoke.domains.message_schemas import MessageVerdictOut
+from todoke.domains.models import DkimKey, Domain, DomainCheckRun, TestMailResult
 from todoke.domains.services import list_domains, normalise_domain
 
 RUNS_SHOWN = 10
@@ -89,7 +90,21 @@ def domain_detail(
     return DomainDetail(domain=owner, runs=runs, keys=keys, alignment=alignment)
 
 
-def checklist_for(detail: DomainDetail, *, locale: str) -> list[ChecklistItem]:
-    """The checklist from the latest run's findings and the reports' alignment figures."""
+def checklist_for(
+    detail: DomainDetail, *, locale: str, test_mails: Sequence[TestMailResult] = ()
+) -> list[ChecklistItem]:
+    """The checklist from the latest run's findings, the reports' alignment figures and the
+    newest test mail from the domain (for unsubscribe headers and TLS)."""
     findings = findings_from_rows(detail.runs[0].findings) if detail.runs else []
-    return checklist(findings, locale=locale, alignment=detail.alignment)
+    mail = next(
+        (item for item in test_mails if item.verdict.get("header_from") == detail.domain.name),
+        None,
+    )
+    message = MessageVerdictOut.model_validate(mail.verdict) if mail else None
+    return checklist(
+        findings,
+        locale=locale,
+        alignment=detail.alignment,
+        message=message,
+        received_with_tls=mail.with_tls if mail else None,
+    )

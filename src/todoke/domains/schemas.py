@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from todoke.domains.checklist import ChecklistItem
 from todoke.domains.checks.findings import Status
 from todoke.domains.checks.schemas import FindingOut, finding_out
 from todoke.domains.dkim_keys import txt_value
@@ -48,4 +49,24 @@ def key_out(key: DkimKey) -> DkimKeyOut:
         state=key.state,
         created_at=key.created_at,
         txt=txt_value(key),
+    )
+
+
+class ChecklistItemOut(BaseModel):
+    id: str
+    providers: list[str] = Field(description="gmail, yahoo, outlook: whose rule it is")
+    status: str = Field(description="pass, warn, fail, or unknown (no evidence yet)")
+    title: str
+    evidence: str
+    advice: str
+
+
+def checklist_item_out(item: ChecklistItem) -> ChecklistItemOut:
+    return ChecklistItemOut(
+        id=item.id,
+        providers=list(item.providers),
+        status=item.status,
+        title=item.title,
+        evidence=item.evidence,
+        advice=item.advice,
     )

@@ -9,10 +9,10 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from todoke.core.errors import TodokeError
-from todoke.domains import dkim_keys, inspection, overview, services
+from todoke.domains import dkim_keys, inspection, overview, services, test_inbox
 from todoke.domains.checks.findings import SECTIONS
 from todoke.domains.message_check import MAX_MESSAGE_BYTES
-from todoke.domains.message_schemas import verdict_out
+from todoke.domains.message_schemas import MessageVerdictOut, verdict_out
 from todoke.domains.record_schemas import plan_out
 from todoke.domains.schemas import key_out, run_out
 from todoke.domains.services import normalise_domain
@@ -70,7 +70,8 @@ def domain_detail(ctx: UserContext, name: str) -> Response:
         detail = overview.domain_detail(session, org=ctx.org, domain=name, acting_user=ctx.actor)
         runs = [run_out(run, ctx.locale) for run in detail.runs]
         keys = [key_out(key) for key in detail.keys]
-    checklist = overview.checklist_for(detail, locale=ctx.locale)
+        mails = test_inbox.latest_results(session, user=ctx.actor)
+        checklist = overview.checklist_for(detail, locale=ctx.locale, test_mails=mails)
     return render(
         ctx,
         "domains/detail.html",
@@ -165,9 +166,34 @@ async def change_key(
     return _back(f"/domains/{domain}#keys")
 
 
+def _test_mail_page(
+    ctx: UserContext, *, verdict: MessageVerdictOut | None, error: str | None, status: int = 200
+) -> Response:
+    settings = ctx.runtime.settings
+    address = test_inbox.inbox_address(
+        ctx.actor.id,
+        secret_key=settings.secret_key_bytes(),
+        receiver_domain=settings.receiver_domain,
+    )
+    with ctx.reading() as session:
+        received = [
+            (item.received_at, MessageVerdictOut.model_validate(item.verdict))
+            for item in test_inbox.latest_results(session, user=ctx.actor)
+        ]
+    return render(
+        ctx,
+        "domains/test_mail.html",
+        status_code=status,
+        verdict=verdict,
+        error=error,
+        address=address,
+        received=received,
+    )
+
+
 @router.get("/test-mail")
 def test_mail_form(ctx: UserContext) -> Response:
-    return render(ctx, "domains/test_mail.html", verdict=None, error=None)
+    return _test_mail_page(ctx, verdict=None, error=None)
 
 
 @router.post("/test-mail")
@@ -178,13 +204,5 @@ async def test_mail(ctx: UserContext, file: UploadFile) -> Response:
             org=ctx.org, acting_user=ctx.actor, data=data, resolver=ctx.runtime.resolver()
         )
     except TodokeError as error:
-        return render(
-            ctx,
-            "domains/test_mail.html",
-            status_code=error.http_status,
-            verdict=None,
-            error=error.message,
-        )
-    return render(
-        ctx, "domains/test_mail.html", verdict=verdict_out(verdict, ctx.locale), error=None
-    )
+        return _test_mail_page(ctx, verdict=None, error=error.message, status=error.http_status)
+    return _test_mail_page(ctx, verdict=verdict_out(verdict, ctx.locale), error=None)

@@ -131,3 +131,15 @@ def test_message_without_from_is_refused_with_the_reason(
     )
     assert response.status_code == 422
     assert "exactly one From header" in response.text
+
+
+def test_checklist_without_a_check_claims_nothing(
+    runtime: Runtime, tenant: Tenant, client: TestClient
+) -> None:
+    login(client, tenant.owner.email)
+    client.post("/api/v1/domains", json={"name": "shop.test"}, headers=csrf(client))
+    response = client.get("/api/v1/domains/shop.test/checklist")
+    assert response.status_code == 200, response.text
+    items = {item["id"]: item["status"] for item in response.json()}
+    assert len(items) == 8
+    assert set(items.values()) == {"unknown"}

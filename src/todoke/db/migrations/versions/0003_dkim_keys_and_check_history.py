@@ -1,4 +1,4 @@
-"""DKIM signing keys of owned domains (private halves sealed) and the history of domain checks.
+"""DKIM signing keys (private halves sealed), the history of domain checks, test-mail results.
 
 Revision ID: 0003
 Revises: 0002
@@ -61,7 +61,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=8), nullable=False),
         sa.Column("findings", JSONValue, nullable=False),
         sa.Column("worse", JSONValue, nullable=False),
-        sa.Column("seconds", sa.Float(), nullable=False),
+        sa.Column("duration_ms", sa.Integer(), nullable=False),
         sa.Column("trigger", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(
             ["domain_id"], ["domain.id"], name=op.f("fk_domain_check_run_domain_id_domain")
@@ -81,8 +81,36 @@ def upgrade() -> None:
             batch_op.f("ix_domain_check_run_organisation_id"), ["organisation_id"], unique=False
         )
 
+    op.create_table(
+        "test_mail_result",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("organisation_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("received_at", UTCDateTime(), nullable=False),
+        sa.Column("verdict", JSONValue, nullable=False),
+        sa.Column("with_tls", sa.Boolean(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["organisation_id"],
+            ["organisation.id"],
+            name=op.f("fk_test_mail_result_organisation_id_organisation"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["app_user.id"], name=op.f("fk_test_mail_result_user_id_app_user")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_test_mail_result")),
+    )
+    with op.batch_alter_table("test_mail_result", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_test_mail_result_organisation_id"), ["organisation_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_test_mail_result_user_id"), ["user_id"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("test_mail_result", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_test_mail_result_user_id"))
+        batch_op.drop_index(batch_op.f("ix_test_mail_result_organisation_id"))
+    op.drop_table("test_mail_result")
     with op.batch_alter_table("domain_check_run", schema=None) as batch_op:
         batch_op.drop_index("ix_domain_check_run_domain_time")
         batch_op.drop_index(batch_op.f("ix_domain_check_run_organisation_id"))
