@@ -14,7 +14,7 @@ from tests.rig.dns_server import LocalDNSServer
 from tests.rig.fixtures import ResolverFactory
 from todoke.dmarc.intake import limits_from
 from todoke.dmarc.receiver import ReceiverConfig, make_controller
-from todoke.domains.test_inbox import TestMailbox, latest_results, inbox_address, user_for
+from todoke.domains.test_inbox import TestMailbox, inbox_address, latest_results, user_for
 from todoke.runtime import Runtime
 
 DOMAIN = "reports.todoke.example"
