@@ -3,6 +3,11 @@
 Issue target: a summary, a sources table and a readiness answer for one domain over 90 days with
 10 million stored records, under 300 ms each on both engines.
 
+Measured: the worker job materialising the big domain's analyses (last 14, 30 and 90 days), then
+what the API reads from them (summary and the first page of the 90-day sources table, readiness
+on the last 30/14 days, and the 90-day error patterns with every affected source), and, for
+comparison, the same sources and readiness computed live as before the analyses were stored.
+
 The data set is generated in SQL, not parsed (parsing speed is another benchmark's business):
 30 reporters send daily reports for 5 domains over 100 days; the big domain carries 40 % of the
 records. Each domain has a few thousand recurring sending addresses (own servers, two ESP
@@ -34,7 +39,14 @@ from bench.common import engines, fresh_database, timed, write_result
 from todoke.accounts.models import Organisation
 from todoke.accounts.services import create_organisation, sync_builtin_roles
 from todoke.authz import CLI_ACTOR
+from todoke.db import read_only
 from todoke.dmarc import insights, posture, queries
+from todoke.dmarc.analyses import (
+    STANDARD_WINDOWS,
+    find_analysis,
+    refresh_domain,
+    refresh_stale_analyses,
+)
 from todoke.dmarc.models import SourceNetwork
 from todoke.runtime import Runtime
 from todoke.settings import Settings
@@ -58,6 +70,7 @@ REPORTERS = 30
 #: the first reporters split their day into two reports (per region / per mailbox cluster)
 TWICE_A_DAY = 10
 RUNS = 5
+LIVE_RUNS = 2
 #: (first global index, count, address prefix, catalogue key, messages per record up to)
 IP_GROUPS = (
     (0, 64, "203.0.113.", None, 500),
@@ -438,51 +451,96 @@ def row_counts(session: Session, org_id: int, today: date) -> dict[str, int]:
     return counts
 
 
-def _cases(org: Organisation, today: date) -> dict[str, Callable[[Session], int]]:
-    since = today - timedelta(days=PERIOD_DAYS - 1)
+def _cases(org: Organisation, today: date, *, live: bool) -> dict[str, Callable[[Session], int]]:
+    """What a page asks for; `live` recomputes instead of reading the stored analyses."""
+    since, domain, actor = today - timedelta(days=PERIOD_DAYS - 1), BIG_DOMAIN, CLI_ACTOR
 
     def summary(session: Session) -> int:
-        result = queries.domain_summary(
-            session, org=org, domain=BIG_DOMAIN, acting_user=CLI_ACTOR, since=since, until=today
-        )
-        return result.messages
+        return queries.domain_summary(
+            session, org=org, domain=domain, acting_user=actor, since=since, until=today
+        ).messages
 
     def sources(session: Session) -> int:
-        _, _, views = insights.domain_sources(
-            session, org=org, domain=BIG_DOMAIN, acting_user=CLI_ACTOR, since=since, until=today
+        page = insights.domain_sources(
+            session, org=org, domain=domain, acting_user=actor, since=since, until=today, live=live
         )
-        return len(views)
+        assert (page.computed_at is None) == live, "a stored analysis must answer"
+        return page.total
 
     def readiness(session: Session) -> int:
         answer = posture.domain_readiness(
-            session, org=org, domain=BIG_DOMAIN, acting_user=CLI_ACTOR, until=today
+            session, org=org, domain=domain, acting_user=actor, until=today, live=live
         )
-        return answer.legitimate_messages_30
+        assert (answer.computed_at is None) == live, "a stored analysis must answer"
+        return answer.readiness.legitimate_messages_30
 
+    def patterns(session: Session) -> int:
+        answer = insights.domain_patterns(
+            session, org=org, domain=domain, acting_user=actor, locale="ja", since=since,
+            until=today, live=live,
+        )  # fmt: skip
+        return sum(len(view.sources) for view in answer.patterns)
+
+    if live:
+        return {"live_sources_90d_all": sources, "live_readiness_30d_14d": readiness}
     return {
         "domain_summary_90d": summary,
-        "domain_sources_90d": sources,
+        "domain_sources_90d_first_page": sources,
         "domain_readiness_30d_14d": readiness,
+        "domain_patterns_90d_every_source": patterns,
     }
 
 
-def time_queries(runtime: Runtime, org: Organisation, today: date) -> dict[str, Any]:
+#: the issue's target applies to these; patterns list every affected source, so grow with them
+TARGETED = ("domain_summary_90d", "domain_sources_90d_first_page", "domain_readiness_30d_14d")
+
+
+def time_queries(
+    runtime: Runtime, org: Organisation, today: date, *, live: bool = False
+) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    for name, case in _cases(org, today).items():
-        with runtime.session() as session:
-            size = case(session)  # warm the caches; not timed
+    for name, case in _cases(org, today, live=live).items():
+        size = 0
         runs = []
-        for _ in range(RUNS):
+        # Live runs take seconds each at full size: no warm-up round and fewer runs.
+        for attempt in range(LIVE_RUNS if live else RUNS + 1):
             with runtime.session() as session, timed() as timing:
-                case(session)
-            runs.append(timing.seconds * 1000)
+                read_only(session)  # as the API reads
+                size = case(session)
+            if live or attempt:
+                runs.append(timing.seconds * 1000)
         figures[name] = {
             "best_ms": round(min(runs), 1),
             "median_ms": round(statistics.median(runs), 1),
             "result_size": size,
-            "within_300ms": max(runs) < 300,
         }
+        if name in TARGETED:
+            figures[name]["within_300ms"] = max(runs) < 300
         print(f"  {name}: {figures[name]}")
+    return figures
+
+
+def materialise(runtime: Runtime, org: Organisation, today: date) -> dict[str, Any]:
+    """The worker's job: the big domain's three windows, then the rest of the round."""
+    with timed() as big:
+        result = refresh_domain(runtime.session, org_id=org.id, domain=BIG_DOMAIN, today=today)
+    assert sum(result.refreshed.values()) == len(STANDARD_WINDOWS), result
+    peak_after_big = _peak_rss_mb()
+    with timed() as rest:
+        refresh_stale_analyses(runtime.session, now=runtime.clock.now, budget_s=float("inf"))
+    with runtime.session() as session:
+        stored = {
+            days: find_analysis(session, org_id=org.id, domain=BIG_DOMAIN, days=days)
+            for days in STANDARD_WINDOWS
+        }
+    figures = {
+        "big_domain_job_s": round(big.seconds, 1),
+        "big_domain_compute_s": round(max(h.compute_ms for h in stored.values() if h) / 1000, 1),
+        "big_domain_sources_per_window": {days: h.sources for days, h in stored.items() if h},
+        "other_domains_job_s": round(rest.seconds, 1),
+        "peak_rss_mb_after_big_domain_job": peak_after_big,
+    }
+    print(f"  materialised: {figures}")
     return figures
 
 
@@ -514,13 +572,17 @@ def measure(engine_name: str, workdir: Path) -> dict[str, Any]:
             counts = row_counts(session, org.id, today)
         print(f"  rows: {counts}")
         rss_before = _peak_rss_mb()
+        job = materialise(runtime, org, today)
         figures = time_queries(runtime, org, today)
+        live = time_queries(runtime, org, today, live=True)
         runtime.close()
         return {
             "build_s": round(total.seconds, 1),
             "build_steps_s": steps,
             "rows": counts,
+            "materialisation": job,
             "queries": figures,
+            "live_queries": live,
             "peak_rss_mb_after_build": rss_before,
             "peak_rss_mb_after_queries": _peak_rss_mb(),
         }
@@ -545,7 +607,7 @@ def main() -> None:
         for engine_name in engines():
             figures[engine_name] = measure(engine_name, Path(directory))
     verdict = {
-        engine: all(case["within_300ms"] for case in figures[engine]["queries"].values())
+        engine: all(figures[engine]["queries"][name]["within_300ms"] for name in TARGETED)
         for engine in engines()
     }
     figures["all_within_target"] = verdict

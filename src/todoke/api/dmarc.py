@@ -11,6 +11,8 @@ from fastapi.responses import StreamingResponse
 
 from todoke.api.errors import ERRORS
 from todoke.dmarc import exports, insights, posture, presenters, queries, services
+from todoke.dmarc.analyses import ResultFilter, SourceFilter
+from todoke.dmarc.analysis import ClassificationKind
 from todoke.dmarc.intake import BatchIngestor, Blob, limits_from
 from todoke.dmarc.schemas import (
     DomainSummary,
@@ -109,19 +111,29 @@ def sources_seen(
     domain: DomainQuery,
     since: SinceQuery = None,
     until: UntilQuery = None,
-    limit: Annotated[int, Query(ge=1, le=5_000)] = 200,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=500)] = 50,
+    classification: Annotated[ClassificationKind | None, Query()] = None,
+    result: Annotated[
+        ResultFilter | None, Query(description="fail: sources with failing mail; pass: none")
+    ] = None,
+    network: Annotated[
+        str | None, Query(max_length=49, description="An address or CIDR, e.g. 203.0.113.0/24")
+    ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=40, description="A registered source's tag")
+    ] = None,
 ) -> SourcesOut:
-    """Who sends as the domain: each source address with sender, volumes and classification."""
+    """Who sends as the domain, largest first, a page at a time: each source address with
+    sender, volumes and classification. The last 14, 30 and 90 days are read from the stored
+    analysis (`computed_at`); other ranges are computed for the request."""
+    wanted = SourceFilter(kind=classification, result=result, network=network, tag=tag)
     with ctx.reading() as session:
-        start, end, views = insights.domain_sources(
-            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since, until=until
-        )
-    return SourcesOut(
-        domain=domain,
-        since=start,
-        until=end,
-        sources=[presenters.source_out(view) for view in views[:limit]],
-    )
+        found = insights.domain_sources(
+            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since, until=until,
+            page=page, per_page=per_page, wanted=wanted,
+        )  # fmt: skip
+    return presenters.sources_out(found)
 
 
 @router.get("/patterns")
@@ -130,7 +142,7 @@ def patterns(
 ) -> PatternsOut:
     """Failures grouped into error patterns, with advice in the user's language."""
     with ctx.reading() as session:
-        start, end, views = insights.domain_patterns(
+        answer = insights.domain_patterns(
             session,
             org=ctx.org,
             domain=domain,
@@ -139,12 +151,7 @@ def patterns(
             since=since,
             until=until,
         )
-    return PatternsOut(
-        domain=domain,
-        since=start,
-        until=end,
-        patterns=[presenters.pattern_out(view, ctx.locale) for view in views],
-    )
+    return presenters.patterns_out(domain.lower().rstrip("."), answer, ctx.locale)
 
 
 @router.get("/readiness")

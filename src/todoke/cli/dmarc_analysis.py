@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from todoke.authz import CLI_ACTOR
 from todoke.cli.common import (
@@ -23,8 +26,13 @@ from todoke.cli.common import (
 )
 from todoke.cli.dmarc import dmarc_app
 from todoke.core.dns import make_resolver, parse_nameserver
+from todoke.db import read_only
 from todoke.dmarc import exports, insights, posture, presenters, queries, services
+from todoke.dmarc.analyses import ResultFilter, SourceFilter, refresh_stale_analyses
+from todoke.dmarc.analyses.wording import freshness, wording
+from todoke.dmarc.analysis import ClassificationKind
 from todoke.dmarc.identification import identify_pending
+from todoke.runtime import Runtime
 
 DomainOption = Annotated[str, typer.Option("--domain", "-d", help="The domain, e.g. example.jp")]
 Since = Annotated[
@@ -55,6 +63,15 @@ def _day(text: str | None, option: str) -> date | None:
 
 def _lang(lang: str | None, default: str) -> str:
     return lang if lang in ("ja", "en") else default
+
+
+@contextmanager
+def _reading(current: Runtime) -> Iterator[Session]:
+    """A read transaction that keeps what it stored: an analysis computed on demand."""
+    with current.session() as session:
+        read_only(session)
+        yield session
+        session.commit()
 
 
 def _percent(part: int, whole: int) -> str:
@@ -110,34 +127,42 @@ def sources(
     until: Until = None,
     as_json: JsonFlag = False,
     org: OrgOption = "",
-    limit: Annotated[int, typer.Option(min=1)] = 50,
+    lang: Lang = None,
+    page: Annotated[int, typer.Option("--page", min=1, help="Page, from 1")] = 1,
+    per_page: Annotated[int, typer.Option("--per-page", min=1, max=5000)] = 50,
+    classification: Annotated[
+        ClassificationKind | None, typer.Option(help="Only sources classified so")
+    ] = None,
+    result: Annotated[
+        ResultFilter | None,
+        typer.Option(help="fail: sources with failing mail; pass: all their mail passed"),
+    ] = None,
+    network: Annotated[str | None, typer.Option(help="Only an address or CIDR range")] = None,
+    tag: Annotated[str | None, typer.Option(help="Only registered sources with this tag")] = None,
 ) -> None:
-    """Who sends as the domain: each source with its sender, volumes and classification."""
+    """Who sends as the domain, largest first: each source with its sender, volumes and
+    classification (the last 14/30/90 days come from the worker's stored analysis)."""
+    wanted = SourceFilter(kind=classification, result=result, network=network, tag=tag)
     with runtime() as current:
         ensure_migrated(current)
-        with current.session() as session:
-            start, end, views = insights.domain_sources(
-                session,
-                org=resolve_org(session, org),
-                domain=domain,
-                acting_user=CLI_ACTOR,
-                since=_day(since, "--since"),
-                until=_day(until, "--until"),
-            )
-    rows = [presenters.source_out(view) for view in views[:limit]]
+        locale = _lang(lang, current.settings.default_locale)
+        with _reading(current) as session:
+            found = insights.domain_sources(
+                session, org=resolve_org(session, org), domain=domain, acting_user=CLI_ACTOR,
+                since=_day(since, "--since"), until=_day(until, "--until"), page=page,
+                per_page=per_page, wanted=wanted,
+            )  # fmt: skip
+    out = presenters.sources_out(found)
     if as_json:
-        print_json(
-            {
-                "domain": domain,
-                "since": str(start),
-                "until": str(end),
-                "sources": [row.model_dump(mode="json") for row in rows],
-            }
-        )
+        print_json(out.model_dump(mode="json"))
         return
-    table = Table("source", "sender", "messages", "DMARC pass", "classification", "pattern")
-    for row in rows:
+    console.print(
+        f"[bold]{out.domain}[/] {out.since} – {out.until}: {freshness(out.computed_at, locale)}"
+    )
+    table = Table("#", "source", "sender", "messages", "DMARC pass", "classification", "pattern")
+    for row in out.sources:
         table.add_row(
+            str(row.rank),
             row.source_ip,
             row.sender.name if row.sender else row.ptr_name or "?",
             f"{row.messages:,}",
@@ -146,6 +171,7 @@ def sources(
             row.dominant_pattern or "",
         )
     console.print(table)
+    console.print(wording("page", locale, page=out.page, pages=out.pages, total=out.total))
 
 
 @dmarc_app.command("patterns")
@@ -161,8 +187,8 @@ def patterns(
     with runtime() as current:
         ensure_migrated(current)
         locale = _lang(lang, current.settings.default_locale)
-        with current.session() as session:
-            start, end, views = insights.domain_patterns(
+        with _reading(current) as session:
+            answer = insights.domain_patterns(
                 session,
                 org=resolve_org(session, org),
                 domain=domain,
@@ -171,20 +197,16 @@ def patterns(
                 since=_day(since, "--since"),
                 until=_day(until, "--until"),
             )
-    rows = [presenters.pattern_out(view, locale) for view in views]
+    out = presenters.patterns_out(domain.lower().rstrip("."), answer, locale)
     if as_json:
-        print_json(
-            {
-                "domain": domain,
-                "since": str(start),
-                "until": str(end),
-                "patterns": [row.model_dump(mode="json") for row in rows],
-            }
-        )
+        print_json(out.model_dump(mode="json"))
         return
-    if not rows:
-        console.print(f"No failing mail for {domain} between {start} and {end}.")
-    for row in rows:
+    console.print(
+        f"[bold]{out.domain}[/] {out.since} – {out.until}: {freshness(out.computed_at, locale)}"
+    )
+    if not out.patterns:
+        console.print(wording("no_failures", locale, domain=out.domain))
+    for row in out.patterns:
         console.print(
             f"\n[bold]{row.title}[/] ({row.pattern}, {row.messages:,} messages, "
             f"{len(row.sources)} sources)"
@@ -208,7 +230,7 @@ def readiness(
         ensure_migrated(current)
         locale = _lang(lang, current.settings.default_locale)
         report_uri = f"mailto:dmarc@{current.settings.receiver_domain}"
-        with current.session() as session:
+        with _reading(current) as session:
             answer = posture.domain_readiness(
                 session,
                 org=resolve_org(session, org),
@@ -217,15 +239,18 @@ def readiness(
                 report_uri=report_uri,
                 until=_day(until, "--until"),
             )
-    result = presenters.readiness_out(domain, answer, locale)
+    result = presenters.readiness_out(domain.lower().rstrip("."), answer, locale)
     if as_json:
         print_json(result.model_dump(mode="json"))
         return
-    console.print(f"[bold]{domain}[/]: {result.stage} ({result.days_with_data} days of data)")
+    console.print(
+        f"[bold]{result.domain}[/]: {result.stage} ({result.days_with_data} days of data); "
+        f"{freshness(result.computed_at, locale)}"
+    )
     for reason in result.reasons:
         console.print(f"• {reason}")
     if result.next_record:
-        console.print(f"\nNext record (_dmarc.{domain} TXT):\n  {result.next_record}")
+        console.print(f"\nNext record (_dmarc.{result.domain} TXT):\n  {result.next_record}")
     for blocker in result.blockers[:10]:
         console.print(
             f"  blocker {blocker.source_ip} {blocker.sender or ''}: "
@@ -273,6 +298,22 @@ def identify(
     console.print(
         f"{result.addresses:,} addresses looked at, {result.identified:,} identified, "
         f"{result.ptr_timeouts:,} PTR lookups unanswered"
+    )
+
+
+@dmarc_app.command("analyse")
+def analyse_now() -> None:
+    """Recompute the stored source analyses that are out of date now (the worker also does
+    this every 5 minutes)."""
+    with runtime() as current:
+        ensure_migrated(current)
+        result = refresh_stale_analyses(
+            current.session, now=current.clock.now, budget_s=float("inf"), acting_user=CLI_ACTOR
+        )
+    reasons = ", ".join(f"{reason}: {count}" for reason, count in result.refreshed.items())
+    console.print(
+        f"{result.domains:,} domains checked, {sum(result.refreshed.values()):,} analyses "
+        f"recomputed ({reasons or 'none stale'}), {result.failed:,} failed"
     )
 
 

@@ -1,101 +1,63 @@
-"""Per-domain analyses from the roll-ups: sources with their classification, error patterns
-with advice. Reads `dmarc_source_day` (never raw records), then applies the pure analysis of
-`dmarc.analysis` to each source's shapes."""
+"""Per-domain analyses: the sources table with each source's classification, and the error
+patterns with advice.
+
+The last 14, 30 and 90 days up to today are read from the analyses the worker stores
+(`dmarc.analyses`), "as of" when they were computed; any other range is computed live from
+`dmarc_source_day` (never raw records) with the same code, which gives the same answer.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date
-from typing import NamedTuple
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
-from todoke.dmarc.analysis import Advice, Classification, PatternId, advise, classify_source
-from todoke.dmarc.analysis import pattern_of as _pattern_of
-from todoke.dmarc.analysis.texts import as_locale
-from todoke.dmarc.identification import identity_of, own_sources_index
+from todoke.core.context import clock_of
+from todoke.core.errors import InvalidInput
+from todoke.dmarc.analyses import (
+    AffectedSource,
+    AnalysedSource,
+    ComputedAnalysis,
+    PatternView,
+    SourceFilter,
+    SourceView,
+    advise_patterns,
+    aggregate,
+    analyse,
+    current_answer,
+    from_view,
+    matcher,
+    network_keys,
+    shapes_by_id,
+    standard_days,
+    stored_page,
+    stored_tallies,
+    tally_patterns,
+    window_ending,
+)
+from todoke.dmarc.identification import own_sources_index
 from todoke.dmarc.identify import Catalogue, load_catalogue
-from todoke.dmarc.models import DmarcShape, DmarcSource, DmarcSourceDay
+from todoke.dmarc.models import DmarcSourceAnalysis
 from todoke.dmarc.queries import DEFAULT_PERIOD_DAYS, period
-from todoke.dmarc.shapes import AuthShape, SenderIdentity
 
-IN_CHUNK = 5_000
+__all__ = [
+    "AffectedSource",
+    "PatternView",
+    "PatternsAnswer",
+    "SourceView",
+    "SourcesPage",
+    "domain_patterns",
+    "domain_sources",
+    "load_sources",
+    "patterns_from_sources",
+]
 
-
-@dataclass
-class SourceView:
-    """One sending address for one domain over a period."""
-
-    source_ip: str
-    ptr_name: str | None
-    sender: SenderIdentity | None
-    messages: int
-    dmarc_pass: int
-    spf_aligned: int
-    dkim_aligned: int
-    classification: Classification
-    #: the shapes seen from this address, largest first; `recent` volumes are in the last
-    #: part of the period when the caller asked for a split (readiness: 14 of 30 days)
-    shapes: list[tuple[AuthShape, int]] = field(default_factory=list)
-    recent_messages: int = 0
-    recent_pass: int = 0
-
-
-def _shape(row: DmarcShape) -> AuthShape:
-    return AuthShape(
-        header_from=row.header_from,
-        dkim_aligned=row.dkim_aligned,
-        spf_aligned=row.spf_aligned,
-        spf_domain=row.spf_domain,
-        spf_result=row.spf_result,
-        dkim_domain=row.dkim_domain,
-        dkim_selector=row.dkim_selector,
-        dkim_result=row.dkim_result,
-        override=row.override,
-        disposition=row.disposition,
-    )
-
-
-def _chunks(values: Sequence[str] | Sequence[int]) -> Iterable[Sequence[str] | Sequence[int]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
-
-
-def _shapes_by_id(session: Session, ids: Sequence[int]) -> dict[int, AuthShape]:
-    found: dict[int, AuthShape] = {}
-    for chunk in _chunks(ids):
-        for row in session.scalars(select(DmarcShape).where(DmarcShape.id.in_(chunk))):
-            found[row.id] = _shape(row)
-    return found
-
-
-class _Known(NamedTuple):
-    """What identification stored about an address (the columns dashboards read)."""
-
-    ptr_name: str | None
-    sender_key: str | None
-    matched_by: str | None
-
-
-def _sources_by_ip(session: Session, org: Organisation, ips: Sequence[str]) -> dict[str, _Known]:
-    # Plain columns, not ORM objects: a big domain has hundreds of thousands of sources in a
-    # quarter, and building an entity (with its UTC timestamp) per address cost more than the
-    # query.
-    found: dict[str, _Known] = {}
-    source = DmarcSource
-    for chunk in _chunks(ips):
-        rows = session.execute(
-            select(source.source_ip, source.ptr_name, source.sender_key, source.matched_by).where(
-                source.organisation_id == org.id, source.source_ip.in_(chunk)
-            )
-        )
-        found.update((ip, _Known(ptr, key, matched)) for ip, ptr, key, matched in rows)
-    return found
+DEFAULT_PER_PAGE = 50
 
 
 def load_sources(
@@ -108,80 +70,56 @@ def load_sources(
     recent_since: date | None = None,
     catalogue: Catalogue | None = None,
 ) -> list[SourceView]:
-    """Every source of `domain` in [since, until], classified, largest first (no permission
-    check: callers check)."""
+    """Every source of `domain` in [since, until], classified, largest first, computed live
+    (no permission check: callers check)."""
     catalogue = catalogue or load_catalogue()
     recent_from = recent_since or since
-    table = DmarcSourceDay
-    recent = func.sum(case((table.day >= recent_from, table.messages), else_=0))
-    rows = session.execute(
-        select(table.source_ip, table.shape_id, func.sum(table.messages), recent)
-        .where(
-            table.organisation_id == org.id,
-            table.domain == domain,
-            table.day >= since,
-            table.day <= until,
-        )
-        .group_by(table.source_ip, table.shape_id)
-    ).all()
-    shapes = _shapes_by_id(session, sorted({row[1] for row in rows}))
-    per_ip: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
-    for ip, shape_id, messages, recent_messages in rows:
-        per_ip[ip].append((shape_id, int(messages), int(recent_messages)))
-    known = _sources_by_ip(session, org, sorted(per_ip))
-    own = own_sources_index(session, org.id)
-    # Most addresses of a big domain are one-off spoofers with one shape and a message or two,
-    # so the same classification input recurs thousands of times in one call; it is computed
-    # once per distinct input (shape ids and counts, sender) and shared, Classification being
-    # frozen.
-    classified: dict[tuple[tuple[tuple[int, int], ...], SenderIdentity | None], Classification]
-    classified = {}
-    views = []
-    for ip, entries in per_ip.items():
-        stored = known.get(ip)
-        sender = identity_of(stored, ip, own, catalogue)
-        entries.sort(key=lambda entry: -entry[1])
-        key = (tuple((shape_id, count) for shape_id, count, _ in entries), sender)
-        pairs = [(shapes[shape_id], count) for shape_id, count, _ in entries]
-        classification = classified.get(key)
-        if classification is None:
-            classification = classified[key] = classify_source(pairs, sender)
-        views.append(_view(ip, stored, sender, pairs, entries, classification))
-    views.sort(key=lambda view: (-view.messages, view.source_ip))
-    return views
-
-
-def _view(
-    ip: str,
-    stored: _Known | None,
-    sender: SenderIdentity | None,
-    pairs: list[tuple[AuthShape, int]],
-    entries: list[tuple[int, int, int]],
-    classification: Classification,
-) -> SourceView:
-    messages = passing = spf_aligned = dkim_aligned = recent_pass = 0
-    for (shape, count), (_, _, recent) in zip(pairs, entries, strict=True):
-        messages += count
-        if shape.spf_aligned:
-            spf_aligned += count
-        if shape.dkim_aligned:
-            dkim_aligned += count
-        if shape.dmarc_pass:
-            passing += count
-            recent_pass += recent
-    return SourceView(
-        source_ip=ip,
-        ptr_name=stored.ptr_name if stored else None,
-        sender=sender,
-        messages=messages,
-        dmarc_pass=passing,
-        spf_aligned=spf_aligned,
-        dkim_aligned=dkim_aligned,
-        classification=classification,
-        shapes=pairs,
-        recent_messages=sum(recent for _, _, recent in entries),
-        recent_pass=recent_pass,
+    cuts = [since] if recent_from <= since else [since, recent_from]
+    groups = aggregate(session, org_id=org.id, domain=domain, until=until, cuts=cuts)
+    shapes = shapes_by_id(session, (shape for g in groups.values() for shape, _ in g.entries))
+    return analyse(
+        groups,
+        slot=0,
+        recent_slot=len(cuts) - 1,
+        shapes=shapes,
+        own=own_sources_index(session, org.id),
+        catalogue=catalogue,
     )
+
+
+@dataclass(frozen=True)
+class SourcesPage:
+    """One page of a domain's sources table."""
+
+    domain: str
+    since: date
+    until: date
+    #: when the stored analysis was computed; None when computed live for this request
+    computed_at: datetime | None
+    page: int
+    per_page: int
+    #: sources matching the filter, over every page
+    total: int
+    #: all mail of the period (not only the filtered sources)
+    messages: int
+    dmarc_pass: int
+    sources: list[AnalysedSource]
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def _page_of(
+    views: Sequence[SourceView], wanted: SourceFilter, page: int, per_page: int
+) -> tuple[int, list[AnalysedSource]]:
+    first = (page - 1) * per_page
+    if wanted.empty:
+        shown = views[first : first + per_page]
+        return len(views), [from_view(view, rank) for rank, view in enumerate(shown, first + 1)]
+    rows = [from_view(view, rank) for rank, view in enumerate(views, start=1)]
+    rows = list(filter(matcher(wanted), rows))
+    return len(rows), rows[first : first + per_page]
 
 
 def domain_sources(
@@ -192,78 +130,89 @@ def domain_sources(
     acting_user: Actor,
     since: date | None = None,
     until: date | None = None,
-) -> tuple[date, date, list[SourceView]]:
+    page: int = 1,
+    per_page: int = DEFAULT_PER_PAGE,
+    wanted: SourceFilter | None = None,
+    live: bool = False,
+) -> SourcesPage:
+    """A page of the sources of `domain` (default: the last 30 days), largest first.
+
+    A standard window comes from its stored analysis, computed and stored first if it never
+    was (the caller commits to keep it); `live` computes it now instead.
+    """
     require(acting_user, "dmarc.view", org=org)
-    start, end = period(session, since, until, DEFAULT_PERIOD_DAYS)
+    if page < 1 or per_page < 1:
+        raise InvalidInput(f"page ({page}) and per_page ({per_page}) start at 1")
+    wanted = wanted or SourceFilter()
+    if wanted.network is not None:
+        try:
+            network_keys(wanted.network)
+        except ValueError:
+            raise InvalidInput(
+                f"network filter {wanted.network!r} is not an IP address or CIDR range"
+            ) from None
     domain = domain.lower().rstrip(".")
-    return start, end, load_sources(session, org=org, domain=domain, since=start, until=end)
+    start, end = period(session, since, until, DEFAULT_PERIOD_DAYS)
+    dated = since is not None or until is not None
+    found = None if live else _standard(session, org, domain, start, end, acting_user, dated)
+    if isinstance(found, DmarcSourceAnalysis):
+        total, rows = stored_page(session, found, page=page, per_page=per_page, wanted=wanted)
+        return SourcesPage(
+            domain, found.since, found.until, found.computed_at, page, per_page, total,
+            found.messages, found.dmarc_pass, rows,
+        )  # fmt: skip
+    if found is None:
+        # The same "recent" split as a stored analysis, so rows read alike either way.
+        recent = window_ending((end - start).days + 1, end).recent_since
+        views = load_sources(
+            session, org=org, domain=domain, since=start, until=end, recent_since=recent
+        )
+        computed_at = None
+    else:
+        views, computed_at = found.sources, found.computed_at
+        start, end = found.window.since, found.window.until
+    total, rows = _page_of(views, wanted, page, per_page)
+    messages = sum(view.messages for view in views)
+    passing = sum(view.dmarc_pass for view in views)
+    return SourcesPage(
+        domain, start, end, computed_at, page, per_page, total, messages, passing, rows
+    )
 
 
-@dataclass
-class AffectedSource:
-    source_ip: str
-    sender: SenderIdentity | None
-    messages: int
-
-
-@dataclass
-class PatternView:
-    pattern_id: PatternId
-    messages: int
-    sources: list[AffectedSource]
-    advice: Advice
-    #: the concrete fix for each known sender among the sources, in the asked language
-    sender_fixes: list[tuple[str, str]]
+def _standard(
+    session: Session,
+    org: Organisation,
+    domain: str,
+    start: date,
+    end: date,
+    acting_user: Actor,
+    dated: bool,
+) -> DmarcSourceAnalysis | ComputedAnalysis | None:
+    """The analysis answering [start, end]; None for a range that is no standard window."""
+    days = standard_days(start, end, clock_of(session).now().date())
+    if days is None:
+        return None
+    return current_answer(
+        session, org=org, domain=domain, days=days, since=start, until=end, dated=dated,
+        acting_user=acting_user,
+    )  # fmt: skip
 
 
 def patterns_from_sources(
     sources: Sequence[SourceView], *, domain: str, locale: str, catalogue: Catalogue
 ) -> list[PatternView]:
-    volumes: Counter[PatternId] = Counter()
-    affected: dict[PatternId, Counter[str]] = defaultdict(Counter)
-    example: dict[PatternId, tuple[int, AuthShape, SenderIdentity | None]] = {}
-    senders = {view.source_ip: view.sender for view in sources}
-    for view in sources:
-        for shape, count in view.shapes:
-            pattern = _pattern_of(shape, view.sender)
-            if pattern is None:
-                continue
-            volumes[pattern] += count
-            affected[pattern][view.source_ip] += count
-            if pattern not in example or example[pattern][0] < count:
-                example[pattern] = (count, shape, view.sender)
-    views = []
-    for pattern, messages in volumes.most_common():
-        _, shape, sender = example[pattern]
-        entry = catalogue.get(sender.key) if sender else None
-        lang = as_locale(locale)
-        fixes: dict[str, str] = {}
-        for ip in affected[pattern]:
-            known = senders[ip]
-            known_entry = catalogue.get(known.key) if known else None
-            if known and known_entry:
-                name = known.name_ja if lang == "ja" else known.name
-                fixes.setdefault(name, known_entry.fix(lang, domain))
-        views.append(
-            PatternView(
-                pattern_id=pattern,
-                messages=messages,
-                sources=[
-                    AffectedSource(ip, senders[ip], count)
-                    for ip, count in affected[pattern].most_common()
-                ],
-                advice=advise(
-                    pattern,
-                    locale=lang,
-                    domain=domain,
-                    sender=sender,
-                    shape=shape,
-                    sender_fix=entry.fix(lang, domain) if entry else None,
-                ),
-                sender_fixes=sorted(fixes.items()),
-            )
-        )
-    return views
+    return advise_patterns(
+        tally_patterns(sources), domain=domain, locale=locale, catalogue=catalogue
+    )
+
+
+@dataclass(frozen=True)
+class PatternsAnswer:
+    since: date
+    until: date
+    #: as in SourcesPage
+    computed_at: datetime | None
+    patterns: list[PatternView]
 
 
 def domain_patterns(
@@ -275,15 +224,23 @@ def domain_patterns(
     locale: str,
     since: date | None = None,
     until: date | None = None,
-) -> tuple[date, date, list[PatternView]]:
+    live: bool = False,
+) -> PatternsAnswer:
     """Every failing shape of the period grouped into its error pattern, with advice."""
-    start, end, sources = domain_sources(
-        session, org=org, domain=domain, acting_user=acting_user, since=since, until=until
-    )
-    catalogue = load_catalogue()
+    require(acting_user, "dmarc.view", org=org)
     domain = domain.lower().rstrip(".")
-    return (
-        start,
-        end,
-        patterns_from_sources(sources, domain=domain, locale=locale, catalogue=catalogue),
-    )
+    start, end = period(session, since, until, DEFAULT_PERIOD_DAYS)
+    catalogue = load_catalogue()
+    dated = since is not None or until is not None
+    found = None if live else _standard(session, org, domain, start, end, acting_user, dated)
+    if isinstance(found, DmarcSourceAnalysis):
+        tallies = stored_tallies(session, found)
+        start, end, computed_at = found.since, found.until, found.computed_at
+    elif found is not None:
+        tallies = found.tallies
+        start, end, computed_at = found.window.since, found.window.until, found.computed_at
+    else:
+        views = load_sources(session, org=org, domain=domain, since=start, until=end)
+        tallies, computed_at = tally_patterns(views), None
+    views_out = advise_patterns(tallies, domain=domain, locale=locale, catalogue=catalogue)
+    return PatternsAnswer(start, end, computed_at, views_out)

@@ -261,3 +261,91 @@ class DmarcMailbox(Base):
     #: The last poll's outcome for people: counts, or the error that stopped it.
     last_result: Mapped[dict[str, Any] | None] = mapped_column(JSONValue, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DmarcSourceAnalysis(Base):
+    """A domain's sources analysed over a standard window (the last 14, 30 or 90 days up to
+    `until`), kept by the worker so the sources table, the error patterns and the readiness of
+    a big domain are read, not recomputed (see `dmarc.analyses`). A recomputation is written
+    beside the old one and becomes current when `ready`; readers take the newest ready one.
+    """
+
+    __tablename__ = "dmarc_source_analysis"
+    __table_args__ = (
+        Index("ix_dmarc_source_analysis_window", "organisation_id", "domain", "window_days"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    domain: Mapped[str] = mapped_column(String(253))
+    window_days: Mapped[int] = mapped_column(Integer)
+    #: all its rows are written (they are written in several transactions)
+    ready: Mapped[bool]
+    since: Mapped[date] = mapped_column(Date)
+    until: Mapped[date] = mapped_column(Date)
+    #: first day of the "last 14 days" split readiness reads (recent_* columns of the rows)
+    recent_since: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime]
+    compute_ms: Mapped[int] = mapped_column(Integer)
+    #: what the analysis saw: the domain's newest report id and report count, the newest
+    #: identification of the organisation's sources, and a digest of the other inputs
+    #: (registered sources, sender catalogue, analysis version)
+    report_max_id: Mapped[int] = mapped_column(Integer)
+    report_count: Mapped[int] = mapped_column(Integer)
+    identified_until: Mapped[datetime | None]
+    inputs_digest: Mapped[str] = mapped_column(String(40))
+    sources: Mapped[int] = mapped_column(Integer)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger)
+    #: per classification kind: sources, messages, passing (page totals of a kind filter)
+    kinds: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    #: error patterns, largest first: id, messages, sources, the example shape and sender
+    patterns: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
+    #: what readiness reads besides the listed rows: policy, days with data, volumes by kind
+    readiness: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+
+
+class DmarcAnalysedSource(Base):
+    """One source address of a `DmarcSourceAnalysis`, classified; `rank` is its position in
+    the sources table (messages descending, then address)."""
+
+    __tablename__ = "dmarc_analysed_source"
+    __table_args__ = (
+        Index("ix_dmarc_analysed_source_kind", "analysis_id", "kind", "rank"),
+        Index("ix_dmarc_analysed_source_ip_key", "analysis_id", "ip_key"),
+    )
+
+    analysis_id: Mapped[int] = mapped_column(
+        ForeignKey("dmarc_source_analysis.id", ondelete="CASCADE"), primary_key=True
+    )
+    rank: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(45))
+    #: the address as 32 hex digits (IPv4 as IPv4-mapped IPv6), so a CIDR is a key range
+    ip_key: Mapped[str | None] = mapped_column(String(32))
+    ptr_name: Mapped[str | None] = mapped_column(String(253))
+    #: identification as stored on `dmarc_source` when analysed (to notice it changing)
+    known_sender_key: Mapped[str | None] = mapped_column(String(64))
+    known_matched_by: Mapped[str | None] = mapped_column(String(16))
+    #: the sender identity shown (registered source, else identification)
+    sender_key: Mapped[str | None] = mapped_column(String(64))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    sender_name_ja: Mapped[str | None] = mapped_column(String(200))
+    sender_category: Mapped[str | None] = mapped_column(String(32))
+    sender_matched_by: Mapped[str | None] = mapped_column(String(16))
+    sender_tags: Mapped[list[str] | None] = mapped_column(JSONValue)
+    messages: Mapped[int] = mapped_column(BigInteger)
+    dmarc_pass: Mapped[int] = mapped_column(BigInteger)
+    dmarc_fail: Mapped[int] = mapped_column(BigInteger)
+    spf_aligned: Mapped[int] = mapped_column(BigInteger)
+    dkim_aligned: Mapped[int] = mapped_column(BigInteger)
+    recent_messages: Mapped[int] = mapped_column(BigInteger)
+    recent_pass: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(32))
+    dominant_pattern: Mapped[str | None] = mapped_column(String(32))
+    #: how many error patterns its failing mail falls into; with one, `dmarc_fail` is that
+    #: pattern's volume, and only sources with more list them in `pattern_volumes`
+    failing_patterns: Mapped[int] = mapped_column(Integer)
+    pattern_volumes: Mapped[list[list[Any]] | None] = mapped_column(JSONValue)

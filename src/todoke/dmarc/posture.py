@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Literal
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, cast
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
@@ -12,10 +13,21 @@ from sqlalchemy.orm import Session
 from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
 from todoke.core.context import clock_of
-from todoke.dmarc.analysis import Readiness, SourceSummary, assess_readiness, organizational_domain
+from todoke.dmarc.analyses import (
+    SourceView,
+    current_answer,
+    listed_sources,
+)
+from todoke.dmarc.analysis import (
+    ClassificationKind,
+    Readiness,
+    SourceSummary,
+    assess_readiness,
+    organizational_domain,
+)
 from todoke.dmarc.analysis.texts import as_locale, fill, load, text
 from todoke.dmarc.insights import load_sources
-from todoke.dmarc.models import DmarcDayStats, DmarcShape, DmarcSourceDay
+from todoke.dmarc.models import DmarcDayStats, DmarcShape, DmarcSourceAnalysis, DmarcSourceDay
 from todoke.dmarc.queries import latest_policy
 from todoke.dmarc.report_types import PolicyPublished
 from todoke.domains.models import Domain
@@ -49,6 +61,67 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
+@dataclass(frozen=True)
+class DomainReadiness:
+    """The readiness of a domain and what it was judged on."""
+
+    readiness: Readiness
+    since: date
+    until: date
+    #: when the stored analysis it was read from was computed; None when computed live
+    computed_at: datetime | None
+
+
+def _summary(source: SourceView, *, recent: bool) -> SourceSummary:
+    return SourceSummary(
+        source=source.source_ip,
+        kind=source.classification.kind,
+        sender=source.sender,
+        messages=source.recent_messages if recent else source.messages,
+        passing=source.recent_pass if recent else source.dmarc_pass,
+        dominant_pattern=source.classification.dominant_pattern,
+    )
+
+
+def _judge(
+    domain: str,
+    sources: Sequence[SourceView],
+    policy: dict[str, Any] | None,
+    days: int,
+    report_uri: str | None,
+) -> Readiness:
+    return assess_readiness(
+        _policy(policy, domain),
+        domain=domain,
+        last_14=[_summary(view, recent=True) for view in sources if view.recent_messages],
+        last_30=[_summary(view, recent=False) for view in sources],
+        days_with_data=days,
+        report_uri=report_uri,
+    )
+
+
+def _groups(volumes: dict[str, list[int]]) -> list[SourceSummary]:
+    """One summary per kind standing for many sources: readiness only adds them up."""
+    return [
+        SourceSummary(f"({kind})", cast(ClassificationKind, kind), None, messages, passing)
+        for kind, (messages, passing) in sorted(volumes.items())
+    ]
+
+
+def _judge_stored(
+    session: Session, domain: str, header: DmarcSourceAnalysis, report_uri: str | None
+) -> Readiness:
+    stored = header.readiness
+    return assess_readiness(
+        _policy(stored["policy"], domain),
+        domain=domain,
+        last_14=_groups(stored["recent"]),
+        last_30=[*_groups(stored["unlisted"]), *listed_sources(session, header)],
+        days_with_data=int(stored["days_with_data"]),
+        report_uri=report_uri,
+    )
+
+
 def domain_readiness(
     session: Session,
     *,
@@ -57,39 +130,32 @@ def domain_readiness(
     acting_user: Actor,
     report_uri: str | None = None,
     until: date | None = None,
-) -> Readiness:
-    """How ready `domain` is for a stricter policy, judged on the last 14 and 30 days."""
+    live: bool = False,
+) -> DomainReadiness:
+    """How ready `domain` is for a stricter policy, judged on the last 14 and 30 days.
+
+    Up to today it is read from the stored 30-day analysis (computed and stored first if it
+    never was; the caller commits to keep it); another end day, or `live`, computes it now.
+    """
     require(acting_user, "dmarc.view", org=org)
     domain = domain.lower().rstrip(".")
-    end = until or clock_of(session).now().date()
+    today = clock_of(session).now().date()
+    end = until or today
     start = end - timedelta(days=READINESS_WINDOW_DAYS - 1)
+    if not live and end == today:
+        found = current_answer(
+            session, org=org, domain=domain, days=READINESS_WINDOW_DAYS, since=start,
+            until=end, dated=until is not None, acting_user=acting_user,
+        )  # fmt: skip
+        if isinstance(found, DmarcSourceAnalysis):
+            answer = _judge_stored(session, domain, found, report_uri)
+            return DomainReadiness(answer, found.since, found.until, found.computed_at)
+        answer = _judge(domain, found.sources, found.policy, found.days_with_data, report_uri)
+        return DomainReadiness(answer, start, end, found.computed_at)
     recent = end - timedelta(days=RECENT_WINDOW_DAYS - 1)
     sources = load_sources(
         session, org=org, domain=domain, since=start, until=end, recent_since=recent
     )
-    last_30 = [
-        SourceSummary(
-            source=view.source_ip,
-            kind=view.classification.kind,
-            sender=view.sender,
-            messages=view.messages,
-            passing=view.dmarc_pass,
-            dominant_pattern=view.classification.dominant_pattern,
-        )
-        for view in sources
-    ]
-    last_14 = [
-        SourceSummary(
-            source=view.source_ip,
-            kind=view.classification.kind,
-            sender=view.sender,
-            messages=view.recent_messages,
-            passing=view.recent_pass,
-            dominant_pattern=view.classification.dominant_pattern,
-        )
-        for view in sources
-        if view.recent_messages
-    ]
     days = session.scalar(
         select(func.count()).where(
             DmarcDayStats.organisation_id == org.id,
@@ -98,13 +164,9 @@ def domain_readiness(
             DmarcDayStats.day <= end,
         )
     )
-    return assess_readiness(
-        _policy(latest_policy(session, org, domain), domain),
-        domain=domain,
-        last_14=last_14,
-        last_30=last_30,
-        days_with_data=int(days or 0),
-        report_uri=report_uri,
+    policy = latest_policy(session, org, domain)
+    return DomainReadiness(
+        _judge(domain, sources, policy, int(days or 0), report_uri), start, end, None
     )
 
 

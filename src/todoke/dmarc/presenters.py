@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from todoke.dmarc.analysis import Readiness, reason_text
+from todoke.dmarc.analyses import AnalysedSource, PatternView
+from todoke.dmarc.analysis import reason_text
 from todoke.dmarc.analysis.advice import sender_name
 from todoke.dmarc.analysis.texts import as_locale
-from todoke.dmarc.insights import PatternView, SourceView
-from todoke.dmarc.posture import InventoryEntry
+from todoke.dmarc.insights import PatternsAnswer, SourcesPage
+from todoke.dmarc.posture import DomainReadiness, InventoryEntry
 from todoke.dmarc.schemas import (
     AffectedSourceOut,
     BlockerOut,
     InventoryOut,
     PatternOut,
+    PatternsOut,
     ReadinessOut,
     SenderOut,
     SourceOut,
+    SourcesOut,
 )
 from todoke.dmarc.shapes import SenderIdentity
 
@@ -32,19 +35,36 @@ def sender_out(sender: SenderIdentity | None) -> SenderOut | None:
     )
 
 
-def source_out(view: SourceView) -> SourceOut:
+def source_out(source: AnalysedSource) -> SourceOut:
     return SourceOut(
-        source_ip=view.source_ip,
-        ptr_name=view.ptr_name,
-        sender=sender_out(view.sender),
-        messages=view.messages,
-        dmarc_pass=view.dmarc_pass,
-        dmarc_fail=view.messages - view.dmarc_pass,
-        spf_aligned=view.spf_aligned,
-        dkim_aligned=view.dkim_aligned,
-        classification=view.classification.kind,
-        rule=view.classification.rule,
-        dominant_pattern=view.classification.dominant_pattern,
+        rank=source.rank,
+        source_ip=source.source_ip,
+        ptr_name=source.ptr_name,
+        sender=sender_out(source.sender),
+        messages=source.messages,
+        dmarc_pass=source.dmarc_pass,
+        dmarc_fail=source.dmarc_fail,
+        spf_aligned=source.spf_aligned,
+        dkim_aligned=source.dkim_aligned,
+        classification=source.kind,
+        rule=source.rule,
+        dominant_pattern=source.dominant_pattern,
+    )
+
+
+def sources_out(page: SourcesPage) -> SourcesOut:
+    return SourcesOut(
+        domain=page.domain,
+        since=page.since,
+        until=page.until,
+        computed_at=page.computed_at,
+        page=page.page,
+        per_page=page.per_page,
+        total=page.total,
+        pages=page.pages,
+        messages=page.messages,
+        dmarc_pass=page.dmarc_pass,
+        sources=[source_out(source) for source in page.sources],
     )
 
 
@@ -70,11 +90,25 @@ def pattern_out(view: PatternView, locale: str) -> PatternOut:
     )
 
 
-def readiness_out(domain: str, readiness: Readiness, locale: str) -> ReadinessOut:
+def patterns_out(domain: str, answer: PatternsAnswer, locale: str) -> PatternsOut:
+    return PatternsOut(
+        domain=domain,
+        since=answer.since,
+        until=answer.until,
+        computed_at=answer.computed_at,
+        patterns=[pattern_out(view, locale) for view in answer.patterns],
+    )
+
+
+def readiness_out(domain: str, answer: DomainReadiness, locale: str) -> ReadinessOut:
     lang = as_locale(locale)
+    readiness = answer.readiness
     proposal = readiness.next_record
     return ReadinessOut(
         domain=domain,
+        since=answer.since,
+        until=answer.until,
+        computed_at=answer.computed_at,
         stage=readiness.stage,
         ready=readiness.ready,
         enough_data=readiness.enough_data,

@@ -105,6 +105,8 @@ class SenderOut(BaseModel):
 
 
 class SourceOut(BaseModel):
+    #: position in the table over every page: messages descending, then address
+    rank: int
     source_ip: str
     ptr_name: str | None
     sender: SenderOut | None
@@ -123,6 +125,17 @@ class SourcesOut(BaseModel):
     domain: str
     since: date
     until: date
+    #: when the stored analysis answering this was computed (the figures are as of then);
+    #: None when computed for this request (a range other than the last 14, 30 or 90 days)
+    computed_at: datetime | None
+    page: int
+    per_page: int
+    #: sources matching the request over every page, and the number of pages
+    total: int
+    pages: int
+    #: all mail of the period
+    messages: int
+    dmarc_pass: int
     sources: list[SourceOut]
 
 
@@ -148,6 +161,8 @@ class PatternsOut(BaseModel):
     domain: str
     since: date
     until: date
+    #: as in SourcesOut
+    computed_at: datetime | None
     patterns: list[PatternOut]
 
 
@@ -163,6 +178,11 @@ class BlockerOut(BaseModel):
 
 class ReadinessOut(BaseModel):
     domain: str
+    #: the 30 days judged (the last 14 of them separately)
+    since: date
+    until: date
+    #: as in SourcesOut
+    computed_at: datetime | None
     stage: str
     ready: bool
     enough_data: bool

@@ -12,10 +12,12 @@ from todoke.accounts.login import purge_expired_sessions
 from todoke.accounts.models import LoginThrottle
 from todoke.core.context import clock_of
 from todoke.core.dns import make_resolver, parse_nameserver
+from todoke.dmarc.analyses import refresh_stale_analyses
 from todoke.dmarc.identification import identify_pending
 from todoke.dmarc.intake import limits_from
 from todoke.dmarc.mailboxes import enabled_mailbox_ids, poll_mailbox
 from todoke.runtime import Runtime
+from todoke.worker.domain_jobs import DOMAIN_JOBS
 from todoke.worker.scheduler import PeriodicJob
 
 THROTTLE_MEMORY = timedelta(days=1)
@@ -66,6 +68,18 @@ def identify_report_sources(runtime: Runtime) -> str:
     )
 
 
+def analyse_report_sources(runtime: Runtime) -> str:
+    """Recompute the stored source analyses whose reports, identification or registered
+    sources changed, or whose window moved at midnight (dmarc.analyses)."""
+    result = refresh_stale_analyses(runtime.session, now=runtime.clock.now)
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(result.refreshed.items()))
+    return (
+        f"{result.domains} domains checked, {sum(result.refreshed.values())} analyses "
+        f"recomputed ({reasons or 'none stale'}), {result.deferred} deferred to the next round, "
+        f"{result.failed} failed, {result.removed} removed"
+    )
+
+
 def builtin_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("accounts.purge_expired", timedelta(minutes=10), purge_sessions_and_throttles),
@@ -81,4 +95,14 @@ def builtin_jobs() -> list[PeriodicJob]:
             identify_report_sources,
             own_transactions=True,
         ),
+        # A round stops starting domains after ROUND_BUDGET_S; the lease covers the domain
+        # that is still being computed then (a minute or two for ten million records).
+        PeriodicJob(
+            "dmarc.analyse_sources",
+            timedelta(minutes=5),
+            analyse_report_sources,
+            own_transactions=True,
+            lease=timedelta(minutes=30),
+        ),
+        *DOMAIN_JOBS,
     ]

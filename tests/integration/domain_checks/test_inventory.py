@@ -19,6 +19,8 @@ from todoke.domains.inventory import (
 from todoke.domains.models import DomainCheckRun
 from todoke.domains.services import register_domain
 from todoke.runtime import Runtime
+from todoke.worker.jobs import builtin_jobs
+from todoke.worker.scheduler import Scheduler
 
 GOOD = """
 $ORIGIN kyokai.test.
@@ -89,3 +91,24 @@ def test_worse_means_more_severe_than_the_same_finding_before() -> None:
     ]
     assert worse_than(before, now) == ["spf.lookup_limit"]
     assert worse_than(None, now) == []
+
+
+def test_worker_job_checks_every_registered_domain(
+    runtime: Runtime, tenant: Tenant, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone(GOOD)
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    runtime.settings.check_ip_blocklists = []
+    runtime.settings.check_domain_blocklists = []
+    with runtime.session() as session, session.begin():
+        register_domain(
+            session, org=tenant.org, name="kyokai.test", sends_mail=True, acting_user=tenant.owner
+        )
+    ran = Scheduler(runtime, builtin_jobs()).run_due()
+    assert "domains.check_inventory" in ran
+    with runtime.session() as session:
+        runs = check_history(
+            session, org=tenant.org, domain="kyokai.test", acting_user=tenant.viewer
+        )
+        assert [(run.trigger, run.worse) for run in runs] == [("schedule", [])]
+        assert "spf.ok" in {row["id"] for row in runs[0].findings}
