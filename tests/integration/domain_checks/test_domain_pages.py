@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from tests.conftest import Tenant, csrf_from, login
 from tests.integration.domain_checks.test_message_check import message, signed, zones
 from tests.rig.dns_server import LocalDNSServer
+from todoke.domains.services import register_domain
 from todoke.runtime import Runtime
 
 
@@ -68,3 +69,35 @@ def test_test_mail_page_explains_an_unaligned_message(
     assert response.status_code == 200, response.text
     assert "DMARC: fail" in response.text
     assert "bounce.esp.test" in response.text
+
+
+def test_english_pages_speak_english(
+    runtime: Runtime, tenant: Tenant, client: TestClient, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone(zones())
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    login(client, tenant.owner.email)
+    client.post("/language", data={"language": "en", "csrf_token": csrf_from(client.get("/").text)})
+    page = form(client, "/domains", {"name": "kyokai.test", "sends_mail": "yes"})
+    assert "Not checked yet" in page
+    page = form(client, "/domains/kyokai.test/check")
+    assert "Bulk-sender checklist (Gmail, Yahoo, Outlook)" in page
+    assert "SPF record published and valid" in page
+    assert "まだ" not in page
+    assert "Your test address" in client.get("/test-mail").text
+
+
+def test_viewer_sees_no_forms_that_change_domains(
+    runtime: Runtime, tenant: Tenant, client: TestClient
+) -> None:
+    with runtime.session() as session, session.begin():
+        register_domain(
+            session, org=tenant.org, name="kyokai.test", sends_mail=True, acting_user=tenant.owner
+        )
+    login(client, tenant.viewer.email)
+    assert 'action="/domains"' not in client.get("/domains").text
+    detail = client.get("/domains/kyokai.test").text
+    assert "/keys" not in detail
+    token = csrf_from(detail)
+    refused = client.post("/domains/kyokai.test/keys", data={"csrf_token": token})
+    assert refused.status_code == 403
