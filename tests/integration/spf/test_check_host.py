@@ -75,7 +75,8 @@ def test_mx_hosts_are_resolved_concurrently(
     assert outcome.result == "pass"
     assert outcome.mechanism == "mx:mxs.example.test"
     # TXT, A, MX and five A answers, 0.3 s each: 2.4 s one by one, 1.2 s with the five at once.
-    assert elapsed < 1.5
+    # The bound sits between the two with room for a loaded machine (1.54 s seen under load).
+    assert elapsed < 1.9
 
 
 def test_mechanisms_after_a_match_are_never_looked_up(
