@@ -23,7 +23,7 @@ class NavItem:
 # (label msgid, href, permission). href None marks an area not yet available.
 _ITEMS: tuple[tuple[str, str | None, str | None], ...] = (
     (N_("Dashboard"), "/", "org.view"),
-    (N_("DMARC reports"), None, None),
+    (N_("DMARC reports"), "/dmarc", "dmarc.view"),
     (N_("Domains"), "/domains", "domains.view"),
     (N_("Test mail"), "/test-mail", "domains.view"),
     (N_("Sending"), None, None),
