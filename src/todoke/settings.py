@@ -123,6 +123,17 @@ class Settings(BaseSettings):
         default_factory=lambda: ["dbl.spamhaus.org", "multi.uribl.com"],
         description="DNS blocklist zones asked for the checked domain.",
     )
+    check_https_port: int = Field(
+        443,
+        ge=1,
+        le=65535,
+        description="Port for fetching MTA-STS policies and BIMI logos and certificates.",
+    )
+    check_https_ca_file: Path | None = Field(
+        None,
+        description="PEM bundle trusted for those fetches instead of the system store "
+        "(a private PKI, or the test rig's CA).",
+    )
     domain_check_interval_hours: int = Field(
         24, ge=1, le=24 * 30, description="How often the worker checks every registered domain."
     )

@@ -16,9 +16,12 @@ from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
 from todoke.core.clock import Clock
 from todoke.core.errors import NotFound
+from todoke.domains.bimi import sanitised_svg
 from todoke.domains.checks import DomainCheck, check_domain
+from todoke.domains.checks.context import HttpsOptions
+from todoke.domains.checks.https_fetch import FetchError, fetch
 from todoke.domains.checks.options import options_from
-from todoke.domains.inventory import record_check
+from todoke.domains.inventory import check_history, record_check
 from todoke.domains.message_check import Envelope, MessageVerdict, check_message
 from todoke.domains.models import Domain
 from todoke.domains.record_schemas import profile_from
@@ -107,3 +110,32 @@ async def check_registered(
             session, domain=owner, result=result, trigger="user", acting_user=acting_user
         )
         return run.id
+
+
+async def bimi_logo(
+    sessions: Callable[[], Session],
+    *,
+    org: Organisation,
+    acting_user: Actor,
+    domain: str,
+    resolver: dns.asyncresolver.Resolver,
+    https: HttpsOptions,
+) -> bytes | None:
+    """The domain's BIMI logo, sanitised, if the latest check found a valid one; else None.
+
+    Only a logo the check judged valid (`bimi.svg_ok`) is fetched again, and what is served is
+    rebuilt from an allow-list of SVG elements and attributes, never the bytes as fetched.
+    """
+    require(acting_user, "domains.view", org=org)
+    name = normalise_domain(domain)
+    with sessions() as session:
+        runs = check_history(session, org=org, domain=name, acting_user=acting_user, limit=1)
+        found = [row for row in runs[0].findings if row["id"] == "bimi.svg_ok"] if runs else []
+    url = found[0].get("values", {}).get("url") if found else None
+    if not isinstance(url, str):
+        return None
+    try:
+        fetched = await fetch(DnsCache(resolver), https, url)
+    except FetchError:
+        return None
+    return sanitised_svg(fetched.body)

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from todoke.core.errors import TodokeError
 from todoke.domains import dkim_keys, inspection, overview, services, test_inbox
 from todoke.domains.checks.findings import SECTIONS
+from todoke.domains.checks.options import options_from
 from todoke.domains.message_check import MAX_MESSAGE_BYTES
 from todoke.domains.message_schemas import MessageVerdictOut, verdict_out
 from todoke.domains.record_schemas import plan_out
@@ -94,6 +95,26 @@ async def run_check(ctx: UserContext, name: str) -> Response:
         resolver=ctx.runtime.resolver(),
     )
     return _back(f"/domains/{normalise_domain(name)}#findings")
+
+
+#: the logo may style itself inline, nothing else; sandbox keeps it inert even if opened alone
+LOGO_POLICY = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+
+
+@router.get("/domains/{name}/bimi-logo.svg")
+async def bimi_logo(ctx: UserContext, name: str) -> Response:
+    logo = await inspection.bimi_logo(
+        ctx.runtime.session,
+        org=ctx.org,
+        acting_user=ctx.actor,
+        domain=name,
+        resolver=ctx.runtime.resolver(),
+        https=options_from(ctx.runtime.settings).https,
+    )
+    if logo is None:
+        return Response(status_code=404)
+    headers = {"Content-Security-Policy": LOGO_POLICY, "Cache-Control": "private, max-age=300"}
+    return Response(logo, media_type="image/svg+xml", headers=headers)
 
 
 @router.get("/domains/{name}/records")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ipaddress import ip_address
 
 from todoke.core.errors import InvalidInput
-from todoke.domains.checks.context import CheckOptions
+from todoke.domains.checks.context import CheckOptions, HttpsOptions
 from todoke.settings import Settings
 
 
@@ -19,4 +19,5 @@ def options_from(settings: Settings, *, selectors: tuple[str, ...] = ()) -> Chec
         sending_ips=sending_ips,
         ip_blocklists=tuple(settings.check_ip_blocklists),
         domain_blocklists=tuple(settings.check_domain_blocklists),
+        https=HttpsOptions(port=settings.check_https_port, ca_file=settings.check_https_ca_file),
     )
