@@ -3,13 +3,17 @@
 # (never a browser download: Playwright drives /usr/bin/chromium) and Noto CJK so Japanese pages
 # render with real glyphs in screenshots and PDFs; Dovecot as the real IMAP server the report
 # mailbox poller is tested against (the tests start their own instance; the system service is
-# not used).
+# not used). Pango is what WeasyPrint lays the PDF digest out with; poppler-utils lets the tests
+# read the PDF back (pdftotext) and render a page to PNG (pdftoppm).
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
-fc-list 2>/dev/null | grep -q "Noto Sans CJK JP" || missing+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep "Noto Sans CJK JP" >/dev/null || missing+=(fonts-noto-cjk)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+ldconfig -p 2>/dev/null | grep "libpango-1.0.so.0" >/dev/null || missing+=(libpango-1.0-0)
+ldconfig -p 2>/dev/null | grep "libpangoft2-1.0.so.0" >/dev/null || missing+=(libpangoft2-1.0-0)
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

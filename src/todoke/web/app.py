@@ -21,7 +21,14 @@ from todoke.api.errors import error_payload
 from todoke.api.routes import router as api_router
 from todoke.core.errors import TodokeError
 from todoke.runtime import Runtime
-from todoke.web import dmarc_pages, domain_pages, observability, pages
+from todoke.web import (
+    dmarc_digest_pages,
+    dmarc_manage_pages,
+    dmarc_pages,
+    domain_pages,
+    observability,
+    pages,
+)
 from todoke.web.context import CSRFRejected, LoginRequired
 from todoke.web.security import PRELOGIN_COOKIE, SecurityHeadersMiddleware, set_host_cookie
 
@@ -103,6 +110,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(domain_pages.router)
     app.include_router(dmarc_pages.router)
+    app.include_router(dmarc_manage_pages.router)
+    app.include_router(dmarc_digest_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(PreloginCookieMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
