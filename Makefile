@@ -5,7 +5,7 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c requirements/
 APP_STAMP := $(VENV)/.installed-app
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: demo test lint typecheck bench messages system-packages clean
+.PHONY: demo test lint typecheck bench messages system-packages runtime-packages clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -21,8 +21,11 @@ $(TEST_STAMP): $(APP_STAMP)
 system-packages:
 	scripts/ensure-system-packages.sh
 
+runtime-packages:
+	scripts/ensure-system-packages.sh runtime
+
 ## demo: install, initialise the SQLite database, load demo data, serve on 127.0.0.1:8000
-demo: $(APP_STAMP)
+demo: $(APP_STAMP) runtime-packages
 	$(VENV)/bin/todoke demo
 
 ## test: install what tests need (Python and Debian packages), lint, type-check, run the suite

@@ -5,15 +5,21 @@
 # mailbox poller is tested against (the tests start their own instance; the system service is
 # not used). Pango is what WeasyPrint lays the PDF digest out with; poppler-utils lets the tests
 # read the PDF back (pdftotext) and render a page to PNG (pdftoppm).
+#
+# `ensure-system-packages.sh runtime` installs only what the application itself needs (Pango and
+# Noto CJK for PDFs): `make demo` runs that; `make test` runs it with no argument, for everything.
 set -euo pipefail
 
+group="${1:-all}"
 missing=()
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 fc-list 2>/dev/null | grep "Noto Sans CJK JP" >/dev/null || missing+=(fonts-noto-cjk)
-[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 ldconfig -p 2>/dev/null | grep "libpango-1.0.so.0" >/dev/null || missing+=(libpango-1.0-0)
 ldconfig -p 2>/dev/null | grep "libpangoft2-1.0.so.0" >/dev/null || missing+=(libpangoft2-1.0-0)
-command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+if [ "$group" != "runtime" ]; then
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+  command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
