@@ -163,6 +163,11 @@ def test_the_inventory_lists_the_engines_domains_and_links_registered_ones(
         assert cells(row, "messages") == [f"{entry.messages:,}"]
         assert text_of(entry.recommendation).strip() in text_of(row)
     assert f'<a href="/domains/{DOMAIN}">{DOMAIN}</a>' in html
+    with runtime.session() as session:
+        quick = posture.registration_statuses(
+            session, org=tenant.org, acting_user=CLI_ACTOR, domains=[e.domain for e in entries]
+        )
+    assert quick == {entry.domain: entry.status for entry in entries}
 
 
 def test_the_drill_down_shows_the_engines_records_and_their_reports(

@@ -225,6 +225,16 @@ def inventory(
     return entries
 
 
+def registration_statuses(
+    session: Session, *, org: Organisation, acting_user: Actor, domains: Sequence[str]
+) -> dict[str, InventoryStatus]:
+    """Whether each domain is registered, a subdomain of a registered one, or unknown: the
+    inventory's status without its volumes (no scan of the roll-ups)."""
+    require(acting_user, "dmarc.view", org=org)
+    registered = set(session.scalars(select(Domain.name).where(Domain.organisation_id == org.id)))
+    return {domain: _status(domain, registered) for domain in domains}
+
+
 def _registered_parent(domain: str, registered: set[str]) -> str:
     labels = domain.split(".")
     for index in range(1, len(labels) - 1):

@@ -107,10 +107,9 @@ def overview(
     """Every domain reports were received for, its figures and readiness, and the sources
     failing the most mail across them."""
     names = queries.reported_domains(session, org=org, acting_user=acting_user)
-    statuses = {
-        entry.domain: entry.status
-        for entry in posture.inventory(session, org=org, acting_user=acting_user, locale=locale)
-    }
+    statuses = posture.registration_statuses(
+        session, org=org, acting_user=acting_user, domains=names
+    )
     rows: list[DomainRow] = []
     failing: list[FailingSource] = []
     for name in names:
