@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from tests.conftest import Tenant, csrf_from, login
+from todoke.domains.services import register_domain
 from todoke.runtime import Runtime
 from todoke.web.app import create_app
 
@@ -112,3 +113,18 @@ def test_static_vendor_files_are_served(client: TestClient) -> None:
     response = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert response.status_code == 200
     assert "htmx" in response.text[:2000]
+
+
+def test_dashboard_with_domains_points_to_them(
+    client: TestClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    with runtime.session() as session, session.begin():
+        for name in ("kyokai.test", "parked.test"):
+            register_domain(
+                session, org=tenant.org, name=name, sends_mail=True, acting_user=tenant.owner
+            )
+    login(client, tenant.viewer.email)
+    page = client.get("/", headers={"Accept-Language": "ja"}).text
+    assert "確認する場所" in page
+    assert "登録済みのドメイン 2 件" in page
+    assert "まだありません" not in page

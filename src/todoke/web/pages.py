@@ -14,6 +14,8 @@ from todoke.accounts.services import list_users, set_locale
 from todoke.audit.queries import list_events, verify_organisation_chain
 from todoke.authz import has_permission
 from todoke.core.errors import TooManyAttempts
+from todoke.dmarc.queries import reported_domains
+from todoke.domains.services import list_domains
 from todoke.settings import SUPPORTED_LOCALES
 from todoke.web.context import LANGUAGE_COOKIE, Context, UserContext, check_csrf
 from todoke.web.security import PRELOGIN_COOKIE, SESSION_COOKIE, set_host_cookie
@@ -111,10 +113,18 @@ def choose_language(
 @router.get("/")
 def dashboard(ctx: UserContext) -> Response:
     recent = None
+    reported: list[str] = []
+    registered = 0
     with ctx.reading() as session:
         if has_permission(ctx.actor, "audit.view"):
             recent = list_events(session, org=ctx.org, acting_user=ctx.actor, per_page=5).items
-    return render(ctx, "dashboard.html", recent_events=recent)
+        if has_permission(ctx.actor, "dmarc.view"):
+            reported = reported_domains(session, org=ctx.org, acting_user=ctx.actor)
+        if has_permission(ctx.actor, "domains.view"):
+            registered = len(list_domains(session, org=ctx.org, acting_user=ctx.actor))
+    return render(
+        ctx, "dashboard.html", recent_events=recent, reported=reported, registered=registered
+    )
 
 
 @router.get("/audit")
