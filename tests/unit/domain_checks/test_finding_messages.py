@@ -1,5 +1,5 @@
-"""Every finding the MTA-STS, TLS-RPT and BIMI sections can emit has its words in ja and en,
-using only the values the section fills."""
+"""Every finding any check section can emit has Japanese and English words that name only the
+values the section fills; no words exist for findings that are never emitted."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ from types import ModuleType
 import pytest
 
 from todoke.core.texts import load_file, placeholders, text
-from todoke.domains.checks import bimi, mta_sts, tlsrpt
-from todoke.domains.checks.findings import MESSAGES_DIR, Finding, Status, describe
+from todoke.domains.checks import bimi, dkim, dmarc, mta_sts, mx, spf, tlsrpt
+from todoke.domains.checks.findings import MESSAGES_DIR, SECTIONS, Finding, Status, describe
 
-SECTIONS: dict[str, ModuleType] = {"mta_sts": mta_sts, "tlsrpt": tlsrpt, "bimi": bimi}
+MODULES: dict[str, ModuleType] = {
+    "spf": spf,
+    "dkim": dkim,
+    "dmarc": dmarc,
+    "bimi": bimi,
+    "mta_sts": mta_sts,
+    "tlsrpt": tlsrpt,
+    "mx": mx,
+}
 CASES = [
     (section, name, values)
-    for section, module in SECTIONS.items()
-    for name, values in module.FINDINGS.items()
+    for section, module in MODULES.items()
+    for name, values in sorted(module.FINDINGS.items())
 ]
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
 
@@ -26,6 +34,10 @@ def words(section: str, name: str) -> dict[str, object]:
     return data if name in data else load_file(MESSAGES_DIR / "common.toml")
 
 
+def test_every_section_is_covered() -> None:
+    assert set(MODULES) == set(SECTIONS)
+
+
 @pytest.mark.parametrize(("section", "name", "values"), CASES)
 @pytest.mark.parametrize("locale", ["ja", "en"])
 @pytest.mark.parametrize("part", ["message", "advice"])
@@ -33,16 +45,16 @@ def test_finding_has_words_using_only_filled_values(
     section: str, name: str, values: frozenset[str], locale: str, part: str
 ) -> None:
     template = text(words(section, name), name, locale, part)
-    assert template.strip()
-    assert placeholders(template) <= values
+    assert template.strip(), f"{section}.{name} {locale}.{part} is empty"
+    assert placeholders(template) <= values, f"{section}.{name} {locale}.{part}"
     if locale == "ja":
-        assert JAPANESE.search(template)
+        assert JAPANESE.search(template), f"{section}.{name} ja.{part} is not Japanese"
 
 
-@pytest.mark.parametrize("section", sorted(SECTIONS))
-def test_message_file_has_no_words_for_findings_that_do_not_exist(section: str) -> None:
+@pytest.mark.parametrize("section", sorted(MODULES))
+def test_message_file_has_no_words_for_findings_never_emitted(section: str) -> None:
     data = load_file(MESSAGES_DIR / f"{section}.toml")
-    assert set(data) - {"fallback"} <= set(SECTIONS[section].FINDINGS)
+    assert set(data) - {"fallback"} <= set(MODULES[section].FINDINGS)
 
 
 @pytest.mark.parametrize(("section", "name", "values"), CASES)
@@ -50,7 +62,7 @@ def test_message_file_has_no_words_for_findings_that_do_not_exist(section: str) 
 def test_described_finding_has_every_placeholder_filled(
     section: str, name: str, values: frozenset[str], locale: str
 ) -> None:
-    finding = Finding(id=f"{section}.{name}", status=Status.INFO, values=dict.fromkeys(values, "7"))
+    finding = Finding(f"{section}.{name}", Status.INFO, {key: f"<{key}>" for key in values})
     described = describe(finding, locale)
     assert not re.search(r"\{[a-z_]+\}", described.message + described.advice)
 
