@@ -196,3 +196,22 @@ def test_a_viewer_reads_but_may_not_upload_or_register(
     )
     assert register.status_code == 403
     assert client.get("/api/v1/dmarc/reports").status_code == 200
+
+
+def test_an_oversized_upload_is_refused_by_name_and_the_rest_is_stored(
+    runtime: Runtime, tenant: Tenant, client: TestClient
+) -> None:
+    runtime.settings.report_max_file_mb = 1
+    login(client, tenant.analyst.email)
+    files = [
+        ("files", ("huge.xml", b"<feedback>" + b" " * (2**20 + 10), "text/xml")),
+        ("files", ("day.xml", daily_report(FIRST_DAY), "text/xml")),
+    ]
+    response = client.post("/api/v1/dmarc/reports", files=files, headers=csrf(client))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["reports"]["aggregate"] == 1
+    assert [(error["file"], error["code"]) for error in body["errors"]] == [
+        ("huge.xml", "input.too_large")
+    ]
+    assert len(client.get("/api/v1/dmarc/reports").json()) == 1

@@ -13,7 +13,7 @@ from todoke.api.errors import ERRORS
 from todoke.dmarc import exports, insights, posture, presenters, queries, services
 from todoke.dmarc.analyses import ResultFilter, SourceFilter
 from todoke.dmarc.analysis import ClassificationKind
-from todoke.dmarc.intake import BatchIngestor, Blob, limits_from
+from todoke.dmarc.intake import BatchIngestor, limits_from
 from todoke.dmarc.schemas import (
     DomainSummary,
     IngestResult,
@@ -34,7 +34,6 @@ router = APIRouter(
 DomainQuery = Annotated[str, Query(min_length=3, max_length=253, description="e.g. example.jp")]
 SinceQuery = Annotated[date | None, Query(description="First day (UTC), default 30 days ago")]
 UntilQuery = Annotated[date | None, Query(description="Last day (UTC), default today")]
-UPLOAD_CHUNK = 1 << 20
 
 
 @router.get("/reports")
@@ -68,22 +67,7 @@ async def upload_reports(files: list[UploadFile], ctx: UserContext) -> IngestRes
         limits=limits,
     )
     ingestor.check_permission()
-    for upload in files:
-        name = upload.filename or "upload"
-        data = bytearray()
-        while chunk := await upload.read(UPLOAD_CHUNK):
-            data += chunk
-            if len(data) > limits.max_input_bytes:
-                break
-        if len(data) > limits.max_input_bytes:
-            ingestor.refuse(
-                name,
-                "input.too_large",
-                f"upload is over the limit of {limits.max_input_bytes:,} bytes",
-            )
-            continue
-        ingestor.add(Blob(name, bytes(data)))
-    summary = ingestor.add_all(())
+    summary = await ingestor.add_uploads(files)
     return IngestResult.model_validate(summary.as_json())
 
 

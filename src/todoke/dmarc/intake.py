@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -119,6 +119,18 @@ def read_and_parse(path: str, limits: ParseLimits) -> tuple[str, ParseOutcome]:
     return path, parse_report_bytes(data, name=path, limits=limits)
 
 
+class UploadedFile(Protocol):
+    """A file arriving over HTTP (Starlette's UploadFile), read in chunks."""
+
+    filename: str | None
+
+    async def read(self, size: int = -1) -> bytes: ...
+
+
+#: uploads are read this much at a time, so an oversized one is refused before it is all read
+UPLOAD_CHUNK = 1 << 20
+
+
 class BatchIngestor:
     """Parses blobs and stores their reports for one organisation, committing in batches."""
 
@@ -169,6 +181,22 @@ class BatchIngestor:
             self.flush()
         if self._on_file_done is not None:
             self._on_file_done(self.summary)
+
+    async def add_uploads(self, files: Iterable[UploadedFile]) -> IngestSummary:
+        """Ingest uploaded files; one over `max_input_bytes` is refused by name, unread past it."""
+        limit = self._limits.max_input_bytes
+        for upload in files:
+            name = upload.filename or "upload"
+            data = bytearray()
+            while chunk := await upload.read(UPLOAD_CHUNK):
+                data += chunk
+                if len(data) > limit:
+                    break
+            if len(data) > limit:
+                self.refuse(name, "input.too_large", f"upload is over the limit of {limit:,} bytes")
+                continue
+            self.add(Blob(name, bytes(data)))
+        return self.add_all(())
 
     def add_path(self, path: Path) -> None:
         self.add_outcome(*read_and_parse(str(path), self._limits))

@@ -16,7 +16,7 @@ from todoke.dmarc.analyses import ResultFilter, SourceFilter
 from todoke.dmarc.analyses.wording import wording
 from todoke.dmarc.analysis import ClassificationKind
 from todoke.dmarc.insights import SourcesPage
-from todoke.dmarc.intake import BatchIngestor, Blob, IngestSummary, limits_from
+from todoke.dmarc.intake import BatchIngestor, limits_from
 from todoke.dmarc.schemas import IngestResult
 from todoke.web import dmarc_views as views
 from todoke.web.context import UserContext, check_csrf
@@ -28,7 +28,6 @@ Days = Annotated[int, Query(ge=1, le=366)]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
 PER_PAGE = 25
 REPORTS_PER_PAGE = 50
-UPLOAD_CHUNK = 1 << 20
 KINDS: tuple[ClassificationKind, ...] = (
     "aligned_pass", "forwarded", "misconfigured", "third_party_unaligned",
     "spoofing_suspected", "unknown",
@@ -242,18 +241,5 @@ async def upload(ctx: UserContext, files: list[UploadFile]) -> Response:
         ingestor.check_permission()
     except TodokeError as problem:
         return _reports_page(ctx, page=1, error=problem.message, status=problem.http_status)
-    for item in files:
-        name = item.filename or "upload"
-        data = bytearray()
-        while chunk := await item.read(UPLOAD_CHUNK):
-            data += chunk
-            if len(data) > limits.max_input_bytes:
-                break
-        if len(data) > limits.max_input_bytes:
-            ingestor.refuse(
-                name, "input.too_large", f"over the limit of {limits.max_input_bytes:,} bytes"
-            )
-            continue
-        ingestor.add(Blob(name, bytes(data)))
-    summary: IngestSummary = ingestor.add_all(())
+    summary = await ingestor.add_uploads(files)
     return _reports_page(ctx, page=1, outcome=IngestResult.model_validate(summary.as_json()))
