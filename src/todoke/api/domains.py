@@ -21,8 +21,6 @@ from todoke.domains.schemas import (
     key_out,
     run_out,
 )
-from todoke.domains.services import normalise_domain
-from todoke.domains.spf.lookup import DnsCache
 from todoke.web.context import UserContext, check_csrf
 
 router = APIRouter(
@@ -156,20 +154,16 @@ def generate_key(domain: str, body: KeyIn, ctx: UserContext) -> DkimKeyOut:
 @router.post("/{domain}/dkim-keys/{selector}/verify")
 async def verify_key(domain: str, selector: str, ctx: UserContext) -> DkimKeyOut:
     """Look the key up in DNS; a key found as generated becomes `published`."""
-    found = await dkim_keys.published_key(
-        DnsCache(ctx.runtime.resolver()), normalise_domain(domain), selector.lower()
+    key = await dkim_keys.verify_in_dns(
+        ctx.runtime.session,
+        org=ctx.org,
+        domain=domain,
+        selector=selector,
+        resolver=ctx.runtime.resolver(),
+        now=ctx.runtime.clock.now(),
+        acting_user=ctx.actor,
     )
-    with ctx.session.begin():
-        key = dkim_keys.verify_publication(
-            ctx.session,
-            org=ctx.org,
-            domain=domain,
-            selector=selector,
-            published=found,
-            now=ctx.runtime.clock.now(),
-            acting_user=ctx.actor,
-        )
-        return key_out(key)
+    return key_out(key)
 
 
 @router.post("/{domain}/dkim-keys/{selector}/{transition}")

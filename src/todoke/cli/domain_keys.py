@@ -22,7 +22,6 @@ from todoke.cli.common import (
 from todoke.cli.domain import domain_app
 from todoke.domains import dkim_keys, inventory, overview, services
 from todoke.domains.schemas import checklist_item_out, key_out, run_out
-from todoke.domains.spf.lookup import DnsCache
 
 keys_app = typer.Typer(
     help="DKIM keys: generate, verify in DNS, activate, rotate, revoke.", no_args_is_help=True
@@ -137,18 +136,20 @@ def verify(
     """Check that DNS publishes the key; only a verified key can be activated."""
     with runtime() as current:
         ensure_migrated(current)
-        found = asyncio.run(dkim_keys.published_key(DnsCache(current.resolver()), domain, selector))
-        with current.session() as session, session.begin():
-            key = dkim_keys.verify_publication(
-                session,
-                org=resolve_org(session, org),
+        with current.session() as session:
+            organisation = resolve_org(session, org)
+        key = asyncio.run(
+            dkim_keys.verify_in_dns(
+                current.session,
+                org=organisation,
                 domain=domain,
                 selector=selector,
-                published=found,
+                resolver=current.resolver(),
                 now=current.clock.now(),
                 acting_user=CLI_ACTOR,
             )
-            console.print(f"{key.selector}: published in DNS ({key.state})")
+        )
+        console.print(f"{key.selector}: published in DNS ({key.state})")
 
 
 @keys_app.command("activate")

@@ -9,10 +9,11 @@ Every change is audited; the private key never leaves the sealed column except t
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Final, Literal, Protocol
 
+import dns.asyncresolver
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 from sqlalchemy import select
@@ -219,6 +220,33 @@ def verify_publication(
         details={"domain": owner.name, "selector": key.selector},
     )
     return key
+
+
+async def verify_in_dns(
+    sessions: Callable[[], Session],
+    *,
+    org: Organisation,
+    domain: str,
+    selector: str,
+    resolver: dns.asyncresolver.Resolver,
+    now: datetime,
+    acting_user: Actor,
+) -> DkimKey:
+    """Look the key up in DNS, then record what was found, in a transaction of its own (no
+    database lock is held while DNS answers)."""
+    require(acting_user, "domains.manage", org=org)
+    name = normalise_domain(domain)
+    found = await published_key(DnsCache(resolver), name, selector.lower())
+    with sessions() as session, session.begin():
+        return verify_publication(
+            session,
+            org=org,
+            domain=name,
+            selector=selector,
+            published=found,
+            now=now,
+            acting_user=acting_user,
+        )
 
 
 def activate_key(

@@ -17,7 +17,6 @@ from todoke.domains.message_schemas import MessageVerdictOut, verdict_out
 from todoke.domains.record_schemas import plan_out
 from todoke.domains.schemas import key_out, run_out
 from todoke.domains.services import normalise_domain
-from todoke.domains.spf.lookup import DnsCache
 from todoke.web.context import UserContext, check_csrf
 from todoke.web.templating import render
 
@@ -160,19 +159,15 @@ async def change_key(
 ) -> Response:
     domain = normalise_domain(name)
     if transition == "verify":
-        found = await dkim_keys.published_key(
-            DnsCache(ctx.runtime.resolver()), domain, selector.lower()
+        await dkim_keys.verify_in_dns(
+            ctx.runtime.session,
+            org=ctx.org,
+            domain=domain,
+            selector=selector,
+            resolver=ctx.runtime.resolver(),
+            now=ctx.runtime.clock.now(),
+            acting_user=ctx.actor,
         )
-        with ctx.session.begin():
-            dkim_keys.verify_publication(
-                ctx.session,
-                org=ctx.org,
-                domain=domain,
-                selector=selector,
-                published=found,
-                now=ctx.runtime.clock.now(),
-                acting_user=ctx.actor,
-            )
     else:
         action = dkim_keys.activate_key if transition == "activate" else dkim_keys.revoke_key
         with ctx.session.begin():

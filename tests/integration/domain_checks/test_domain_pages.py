@@ -101,3 +101,21 @@ def test_viewer_sees_no_forms_that_change_domains(
     token = csrf_from(detail)
     refused = client.post("/domains/kyokai.test/keys", data={"csrf_token": token})
     assert refused.status_code == 403
+
+
+def test_owner_brings_a_key_to_signing_from_the_page(
+    runtime: Runtime, tenant: Tenant, client: TestClient, dns_server: LocalDNSServer
+) -> None:
+    dns_server.add_zone("$ORIGIN shop.test.\n@ IN SOA ns1 hostmaster 1 3600 600 86400 120\n")
+    runtime.settings.dns_nameservers = [str(dns_server.nameserver)]
+    login(client, tenant.owner.email)
+    form(client, "/domains", {"name": "shop.test"})
+    form(client, "/domains/shop.test/keys", {"key_type": "ed25519"})
+    key = client.get("/api/v1/domains/shop.test/dkim-keys").json()[0]
+    dns_server.add_zone(f'$ORIGIN shop.test.\n{key["selector"]}._domainkey IN TXT "{key["txt"]}"\n')
+    page = form(client, f"/domains/shop.test/keys/{key['selector']}/verify")
+    assert f"/keys/{key['selector']}/activate" in page  # published: the activate button shows
+    form(client, f"/domains/shop.test/keys/{key['selector']}/activate")
+    assert [k["state"] for k in client.get("/api/v1/domains/shop.test/dkim-keys").json()] == [
+        "active"
+    ]
