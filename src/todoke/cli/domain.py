@@ -23,8 +23,8 @@ from todoke.core.errors import InvalidInput
 from todoke.domains.checks import check_domain
 from todoke.domains.checks.options import options_from
 from todoke.domains.checks.schemas import check_out
-from todoke.domains.record_schemas import plan_out, profile_from
-from todoke.domains.records import plan_records
+from todoke.domains.record_schemas import plan_out
+from todoke.domains.records import plan_records, profile_from
 from todoke.domains.services import normalise_domain
 from todoke.domains.spf.lookup import DnsCache, DnsLookupError
 
@@ -44,6 +44,14 @@ def nameservers_from(texts: list[str] | None) -> list[Nameserver] | None:
         fail(f"--nameserver: {error}", EXIT_INVALID)
 
 
+def domain_name(text: str) -> str:
+    """The domain as typed, normalised, or an exit naming what is wrong with it."""
+    try:
+        return normalise_domain(text)
+    except InvalidInput as error:
+        fail(error.message, EXIT_INVALID)
+
+
 @domain_app.command("check")
 def check(
     domain: Annotated[str, typer.Argument(help="The domain, e.g. example.jp")],
@@ -56,10 +64,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check SPF, DKIM, DMARC, BIMI, MTA-STS, TLS-RPT and MX for DOMAIN, with advice."""
-    try:
-        name = normalise_domain(domain)
-    except InvalidInput as error:
-        fail(error.message, EXIT_INVALID)
+    name = domain_name(domain)
     resolver = make_resolver(nameservers_from(nameserver))
     options = options_from(load_settings(), selectors=tuple(selector or ()))
     result = check_out(asyncio.run(check_domain(name, resolver=resolver, options=options)), lang)
@@ -99,10 +104,7 @@ def records(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """The DNS records DOMAIN should publish, merged with what it publishes now."""
-    try:
-        name = normalise_domain(domain)
-    except InvalidInput as error:
-        fail(error.message, EXIT_INVALID)
+    name = domain_name(domain)
     settings = load_settings()
     resolver = make_resolver(nameservers_from(nameserver))
     profile = profile_from(settings, bimi_logo=bimi_logo, bimi_certificate=bimi_certificate)

@@ -24,8 +24,7 @@ from todoke.domains.checks.options import options_from
 from todoke.domains.inventory import check_history, record_check
 from todoke.domains.message_check import Envelope, MessageVerdict, check_message
 from todoke.domains.models import Domain
-from todoke.domains.record_schemas import profile_from
-from todoke.domains.records import RecordPlan, plan_records
+from todoke.domains.records import RecordPlan, plan_records, profile_from
 from todoke.domains.services import normalise_domain
 from todoke.domains.spf.lookup import DnsCache
 from todoke.settings import Settings

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from todoke.domains.records import RecordPlan, SendingProfile
-from todoke.settings import Settings
+from todoke.domains.records import RecordPlan
 
 
 class ProposedRecordOut(BaseModel):
@@ -49,22 +48,4 @@ def plan_out(plan: RecordPlan) -> RecordPlanOut:
             for item in plan.records
         ],
         files=[RecordFileOut(url=url, content=content) for url, content in plan.files],
-    )
-
-
-def profile_from(
-    settings: Settings, *, bimi_logo: str | None = None, bimi_certificate: str | None = None
-) -> SendingProfile:
-    """Todoke's side of the records: its sending IPs and its report receiver."""
-    terms = tuple(
-        f"ip6:{address.strip()}" if ":" in address else f"ip4:{address.strip()}"
-        for address in settings.sending_ips
-    )
-    receiver = settings.receiver_domain
-    return SendingProfile(
-        spf_terms=terms,
-        report_address=f"dmarc@{receiver}",
-        tls_report_address=f"tlsrpt@{receiver}",
-        bimi_logo_url=bimi_logo,
-        bimi_certificate_url=bimi_certificate,
     )

@@ -21,6 +21,7 @@ from todoke.dmarc.analysis.record import parse_record as dmarc_tags
 from todoke.dmarc.analysis.record import render, value, with_changes
 from todoke.domains.spf import SpfSyntaxError, is_spf_record, parse_record
 from todoke.domains.spf.lookup import DnsCache
+from todoke.settings import Settings
 
 NOTES_FILE: Final = Path(__file__).resolve().parent / "advice" / "records.toml"
 #: RFC 8461 §3.2: policies should be cached for weeks; a week lets a mistake age out.
@@ -360,3 +361,21 @@ async def plan_records(
     if authorisation is not None:
         records.append(authorisation)
     return RecordPlan(domain, sends_mail, tuple(records), tuple(files))
+
+
+def profile_from(
+    settings: Settings, *, bimi_logo: str | None = None, bimi_certificate: str | None = None
+) -> SendingProfile:
+    """Todoke's side of the records: its sending IPs and its report receiver."""
+    terms = tuple(
+        f"ip6:{address.strip()}" if ":" in address else f"ip4:{address.strip()}"
+        for address in settings.sending_ips
+    )
+    receiver = settings.receiver_domain
+    return SendingProfile(
+        spf_terms=terms,
+        report_address=f"dmarc@{receiver}",
+        tls_report_address=f"tlsrpt@{receiver}",
+        bimi_logo_url=bimi_logo,
+        bimi_certificate_url=bimi_certificate,
+    )
