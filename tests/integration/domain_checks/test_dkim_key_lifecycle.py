@@ -15,6 +15,7 @@ from tests.rig.dns_server import LocalDNSServer
 from tests.rig.fixtures import ResolverFactory
 from todoke.audit.models import AuditEvent
 from todoke.core.errors import InvalidInput, PermissionDenied
+from todoke.core.secrets import SecretBox
 from todoke.domains import dkim_keys
 from todoke.domains.dkim_record import parse_key_record
 from todoke.domains.models import DkimKey
@@ -203,8 +204,12 @@ def test_private_keys_are_not_stored_in_clear(
     generate(runtime, tenant, "rsa")
     with runtime.session() as session:
         stored = session.execute(text("SELECT private_key_sealed FROM dkim_key")).scalar_one()
+    pem = SecretBox(runtime.settings.secret_key_bytes(), dkim_keys.PRIVATE_KEY_PURPOSE).open(stored)
+    body_lines = [line for line in pem.splitlines() if "PRIVATE KEY" not in line]
+    assert len(body_lines) > 10
     assert "PRIVATE KEY" not in stored
-    assert "MII" not in stored
+    # A whole 64-character line of the key's base64 cannot occur in ciphertext by chance.
+    assert [line for line in body_lines if len(line) == 64 and line in stored] == []
 
 
 def test_viewer_cannot_generate_keys(runtime: Runtime, tenant: Tenant, domain: str) -> None:
