@@ -51,6 +51,15 @@ def gettext(message: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def lookup(message: str) -> str:
+    """The translation alone, variables left in (templates fill them in)."""
+    return translations(_current.get()).ugettext(message)
+
+
+def lookup_plural(singular: str, plural: str, count: int) -> str:
+    return translations(_current.get()).ungettext(singular, plural, count)
+
+
 def ngettext(singular: str, plural: str, count: int, **variables: object) -> str:
     text = translations(_current.get()).ungettext(singular, plural, count)
     return text % {"num": count, **variables}

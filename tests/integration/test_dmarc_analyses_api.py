@@ -149,6 +149,25 @@ def test_after_midnight_an_undated_request_reads_yesterdays_analysis(
     assert dated["computed_at"] > yesterday["computed_at"]
 
 
+def test_after_midnight_the_last_90_days_by_their_first_day_read_yesterdays_analysis(
+    reader: TestClient, tenant: Tenant, clock: OffsetClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pages' "last 14/90 days" pass the first day only: that is no date range of one's
+    own, so a big domain is not recomputed for it while the worker moves the window on."""
+    monkeypatch.setattr(serve, "RECOMPUTE_ON_READ_MAX_SOURCES", 0)
+    today = clock.now().date()
+    params = {"domain": DOMAIN, "since": str(today - timedelta(days=89))}
+    yesterday = reader.get(SOURCES, params=params).json()
+    clock.advance(timedelta(days=1))
+    login(reader, tenant.viewer.email)
+    today = clock.now().date()
+    preset = reader.get(SOURCES, params={**params, "since": str(today - timedelta(days=89))})
+    assert preset.json() == yesterday
+    own_range = reader.get(SOURCES, params={**params, "since": str(today - timedelta(days=88))})
+    assert own_range.json()["computed_at"] is None
+    assert own_range.json()["since"] == str(today - timedelta(days=88))
+
+
 def test_cli_pages_sources_and_analyses_now(
     runtime: Runtime, tenant: Tenant, db_url: str, tmp_path: Path
 ) -> None:

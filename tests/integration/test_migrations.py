@@ -11,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 from tests.db_engines import _libpq, postgres_admin_url
@@ -61,4 +61,34 @@ def test_downgrade_to_empty_and_up_again(empty_db_url: str) -> None:
     assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
     upgrade(engine)
     assert "audit_event" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_analyses_stored_before_highlights_are_dropped_for_recomputation(
+    empty_db_url: str,
+) -> None:
+    engine = create_db_engine(empty_db_url)
+    upgrade(engine, "0004")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO organisation (id, name, slug, created_at) "
+                "VALUES (1, 'o', 'o', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO dmarc_source_analysis (id, organisation_id, domain, window_days, "
+                "ready, since, until, recent_since, computed_at, compute_ms, report_max_id, "
+                "report_count, inputs_digest, sources, messages, dmarc_pass, spf_aligned, "
+                "dkim_aligned, kinds, patterns, readiness) VALUES (1, 1, 'example.jp', 30, "
+                "true, '2026-10-01', '2026-10-30', '2026-10-17', CURRENT_TIMESTAMP, 1, 1, 1, "
+                "'x', 0, 0, 0, 0, 0, '{}', '[]', '{}')"
+            )
+        )
+    upgrade(engine)
+    with engine.connect() as connection:
+        left = connection.execute(text("SELECT count(*) FROM dmarc_source_analysis")).scalar()
+        kept = connection.execute(text("SELECT count(*) FROM organisation")).scalar()
+    assert (left, kept) == (0, 1)
     engine.dispose()

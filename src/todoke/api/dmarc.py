@@ -13,7 +13,7 @@ from todoke.api.errors import ERRORS
 from todoke.dmarc import exports, insights, posture, presenters, queries, services
 from todoke.dmarc.analyses import ResultFilter, SourceFilter
 from todoke.dmarc.analysis import ClassificationKind
-from todoke.dmarc.intake import BatchIngestor, limits_from
+from todoke.dmarc.intake import upload_ingestor
 from todoke.dmarc.schemas import (
     DomainSummary,
     IngestResult,
@@ -58,13 +58,11 @@ def list_reports(
 @router.post("/reports", status_code=200)
 async def upload_reports(files: list[UploadFile], ctx: UserContext) -> IngestResult:
     """Upload report files (.xml, .gz, .zip, .json, .eml); refused files are listed by name."""
-    limits = limits_from(ctx.runtime.settings)
-    ingestor = BatchIngestor(
+    ingestor = upload_ingestor(
         lambda: ctx.runtime.session(client_ip=ctx.client_ip),
         organisation_id=ctx.org.id,
         acting_user=ctx.actor,
-        channel="upload",
-        limits=limits,
+        settings=ctx.runtime.settings,
     )
     ingestor.check_permission()
     summary = await ingestor.add_uploads(files)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from todoke.authz.actors import Actor, SystemActor
 from todoke.authz.roles import PERMISSIONS
 from todoke.core.errors import PermissionDenied
+from todoke.i18n import N_
 
 if TYPE_CHECKING:
     from todoke.accounts.models import Organisation
@@ -34,6 +35,7 @@ def require(actor: Actor, permission: Permission, *, org: Organisation | None = 
     if not has_permission(actor, permission, org=org):
         who = getattr(actor, "email", "this actor")
         raise PermissionDenied(
-            f"{who} may not do this: it needs the permission {permission!r}",
+            N_("%(who)s may not do this: it needs the permission %(permission)r"),
+            who=who,
             permission=permission,
         )

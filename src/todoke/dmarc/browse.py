@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
@@ -29,6 +30,7 @@ from todoke.dmarc.models import (
     TlsReport,
 )
 from todoke.dmarc.queries import DEFAULT_PERIOD_DAYS, period
+from todoke.i18n import N_
 
 #: RFC 6591 §3.1 fields that carry the original message's addresses, subject and headers
 PERSONAL_FIELDS = (
@@ -54,7 +56,11 @@ class Paged(Generic[_T]):
 
 def _check_page(page: int, per_page: int) -> None:
     if page < 1 or per_page < 1:
-        raise InvalidInput(f"page ({page}) and per_page ({per_page}) start at 1")
+        raise InvalidInput(
+            N_("page (%(page)s) and per_page (%(per_page)s) start at 1"),
+            page=page,
+            per_page=per_page,
+        )
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,7 @@ def _address(text: str) -> str:
     try:
         return str(ipaddress.ip_address(text.strip()))
     except ValueError:
-        raise InvalidInput(f"{text!r} is not an IP address") from None
+        raise InvalidInput(N_("%(address)r is not an IP address"), address=text) from None
 
 
 def source_records(
@@ -250,21 +256,33 @@ def _tls_policy(value: dict[str, Any]) -> TlsPolicyRow:
     )
 
 
+_Row = TypeVar("_Row", TlsReport, DmarcFailureReport)
+
+
+def _newest_first(
+    session: Session,
+    model: type[_Row],
+    mine: ColumnElement[bool],
+    order: tuple[Any, ...],
+    page: int,
+    per_page: int,
+) -> tuple[int, Sequence[_Row]]:
+    """(how many reports there are, those of page `page` in `order`)."""
+    total = session.scalar(select(func.count()).select_from(model).where(mine))
+    query = select(model).where(mine).order_by(*order).offset((page - 1) * per_page)
+    return int(total or 0), session.scalars(query.limit(per_page)).all()
+
+
 def tls_reports(
     session: Session, *, org: Organisation, acting_user: Actor, page: int = 1, per_page: int = 50
 ) -> Paged[TlsReportRow]:
     """SMTP TLS reports (RFC 8460), newest first, with each policy's result."""
     require(acting_user, "dmarc.view", org=org)
     _check_page(page, per_page)
-    mine = TlsReport.organisation_id == org.id
-    total = session.scalar(select(func.count()).select_from(TlsReport).where(mine))
-    rows = session.scalars(
-        select(TlsReport)
-        .where(mine)
-        .order_by(TlsReport.end_at.desc(), TlsReport.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    total, rows = _newest_first(
+        session, TlsReport, TlsReport.organisation_id == org.id,
+        (TlsReport.end_at.desc(), TlsReport.id.desc()), page, per_page,
+    )  # fmt: skip
     items = [
         TlsReportRow(
             id=row.id,
@@ -279,7 +297,7 @@ def tls_reports(
         )
         for row in rows
     ]
-    return Paged(items, page, per_page, int(total or 0))
+    return Paged(items, page, per_page, total)
 
 
 @dataclass(frozen=True)
@@ -334,17 +352,13 @@ def failure_reports(
     require(acting_user, "dmarc.view", org=org)
     _check_page(page, per_page)
     personal = has_permission(acting_user, "dmarc.view_personal_data", org=org)
-    mine = DmarcFailureReport.organisation_id == org.id
-    total = session.scalar(select(func.count()).select_from(DmarcFailureReport).where(mine))
-    rows = session.scalars(
-        select(DmarcFailureReport)
-        .where(mine)
-        .order_by(DmarcFailureReport.received_at.desc(), DmarcFailureReport.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-    )
+    order = (DmarcFailureReport.received_at.desc(), DmarcFailureReport.id.desc())
+    total, rows = _newest_first(
+        session, DmarcFailureReport, DmarcFailureReport.organisation_id == org.id, order, page,
+        per_page,
+    )  # fmt: skip
     items = [_failure_row(row, personal) for row in rows]
-    return Paged(items, page, per_page, int(total or 0))
+    return Paged(items, page, per_page, total)
 
 
 def failure_report(
@@ -353,7 +367,7 @@ def failure_report(
     require(acting_user, "dmarc.view", org=org)
     row = session.get(DmarcFailureReport, report_id)
     if row is None or row.organisation_id != org.id:
-        raise NotFound(f"no failure report {report_id}")
+        raise NotFound(N_("no failure report %(id)s"), id=report_id)
     personal = has_permission(acting_user, "dmarc.view_personal_data", org=org)
     return _failure_row(row, personal)
 
@@ -366,7 +380,7 @@ def check_saved_mailbox(
     require(acting_user, "dmarc.manage_mailboxes", org=org)
     mailbox = session.get(DmarcMailbox, mailbox_id)
     if mailbox is None or mailbox.organisation_id != org.id:
-        raise NotFound(f"no mailbox {mailbox_id}")
+        raise NotFound(N_("no mailbox %(id)s"), id=mailbox_id)
     settings = MailboxSettings(
         label=mailbox.label,
         host=mailbox.host,

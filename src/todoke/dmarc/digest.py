@@ -1,49 +1,49 @@
 """The monthly digest: per domain, the month's figures, readiness, failing sources and error
 patterns, and what changed since the month before; every answer checks `dmarc.view`.
 
-Months are calendar months in UTC, like the day roll-ups. Sources and patterns are computed
-live from `dmarc_source_day` (a month is no stored window) with the same code as the sources
-table, so the digest and the domain pages agree on the same dates.
+Months are calendar months in UTC, like the day roll-ups. A domain's digest is computed from
+`dmarc_source_day` with the same code as the sources table (`digest_compute`), stored without
+language (`digest_data`) and read back as long as its data has not changed (`digest_store`);
+the worker keeps the last complete month and the running one current (`digest_job`). Advice and
+readiness are made from the stored data when read, in the reader's language.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
 from todoke.core.context import clock_of
-from todoke.core.errors import InvalidInput
-from todoke.dmarc import posture, queries
-from todoke.dmarc.analyses import AnalysedSource, PatternView, SourceView, from_view
-from todoke.dmarc.identify import load_catalogue
-from todoke.dmarc.insights import load_sources, patterns_from_sources
+from todoke.dmarc import queries
+from todoke.dmarc.analyses import AnalysedSource, PatternView, advise_patterns
+from todoke.dmarc.digest_compute import compute_digest
+from todoke.dmarc.digest_data import (
+    TOP,
+    DigestData,
+    month_period,
+    next_month,
+    parse_month,
+    previous_month,
+)
+from todoke.dmarc.digest_store import current_digest
+from todoke.dmarc.identify import Catalogue, load_catalogue
 from todoke.dmarc.posture import DomainReadiness
 from todoke.dmarc.schemas import DomainSummary
 
-#: how many rows each list of the digest shows; the totals are given beside them
-TOP = 10
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-
-def parse_month(text: str) -> date:
-    """The first day of the month written YYYY-MM."""
-    match = _MONTH.fullmatch(text.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 1970:
-        raise InvalidInput(f"month {text!r} is not a month written YYYY-MM, e.g. 2025-04")
-    return date(int(match.group(1)), int(match.group(2)), 1)
-
-
-def next_month(first: date) -> date:
-    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def previous_month(first: date) -> date:
-    return (first - timedelta(days=1)).replace(day=1)
+__all__ = [
+    "TOP",
+    "Changes",
+    "DomainDigest",
+    "MonthDigest",
+    "month_digest",
+    "next_month",
+    "parse_month",
+    "previous_month",
+]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,12 @@ class DomainDigest:
     #: the sources failing the most mail, with their rank in the month's sources table
     failing: list[AnalysedSource]
     failing_total: int
+    #: every error pattern, largest first, each with its TOP largest sources and the first of
+    #: every other known sender (all its advice needs)
     patterns: list[PatternView]
     changes: Changes
+    #: when the digest was computed (stored, or for this request)
+    computed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,12 @@ class MonthDigest:
     previous_until: date
     domains: list[DomainDigest]
 
+    @property
+    def computed_at(self) -> datetime | None:
+        """The figures are as of this time: the oldest computation among the domains."""
+        times = [item.computed_at for item in self.domains if item.computed_at is not None]
+        return min(times) if times else None
+
 
 def month_digest(
     session: Session,
@@ -93,97 +103,69 @@ def month_digest(
     locale: str,
     domain: str | None = None,
     report_uri: str | None = None,
+    live: bool = False,
 ) -> MonthDigest:
-    """The digest of `month` for every reported domain, or only `domain`."""
+    """The digest of `month` for every reported domain, or only `domain`: stored digests where
+    they are current, else computed now and stored (the caller commits to keep them); `live`
+    computes every one now and stores nothing."""
     require(acting_user, "dmarc.view", org=org)
-    today = clock_of(session).now().date()
-    since = month.replace(day=1)
-    if since > today:
-        raise InvalidInput(f"month {since:%Y-%m} has not begun yet")
-    until = min(next_month(since) - timedelta(days=1), today)
-    before = previous_month(since)
-    before_until = since - timedelta(days=1)
+    period = month_period(month, clock_of(session).now().date())
     if domain is not None:
         names = [domain.lower().rstrip(".")]
     else:
         names = queries.reported_domains(session, org=org, acting_user=acting_user)
+    catalogue = load_catalogue()
     digests = []
     for name in names:
-        found = _domain_digest(
-            session, org, acting_user, name, (since, until), (before, before_until),
-            locale=locale, report_uri=report_uri, today=today,
-        )  # fmt: skip
-        digests.append(found)
+        if live:
+            computed = compute_digest(
+                session, org=org, domain=name, period=period, acting_user=acting_user,
+                catalogue=catalogue,
+            )  # fmt: skip
+            data, computed_at = computed.data, computed.computed_at
+        else:
+            data, computed_at = current_digest(
+                session, org=org, domain=name, period=period, acting_user=acting_user,
+                catalogue=catalogue,
+            )  # fmt: skip
+        digests.append(
+            present(data, computed_at, locale=locale, report_uri=report_uri, catalogue=catalogue)
+        )
     digests.sort(key=lambda item: (-item.summary.messages, item.summary.domain))
-    return MonthDigest(since, since, until, before, before_until, digests)
+    return MonthDigest(
+        period.month, period.month, period.until, period.previous_since, period.previous_until,
+        digests,
+    )  # fmt: skip
 
 
-def _domain_digest(
-    session: Session,
-    org: Organisation,
-    acting_user: Actor,
-    domain: str,
-    period: tuple[date, date],
-    previous: tuple[date, date],
+def present(
+    data: DigestData,
+    computed_at: datetime | None,
     *,
     locale: str,
     report_uri: str | None,
-    today: date,
+    catalogue: Catalogue,
 ) -> DomainDigest:
-    catalogue = load_catalogue()
-    summary = queries.domain_summary(
-        session, org=org, domain=domain, acting_user=acting_user, since=period[0], until=period[1]
+    """The digest in the reader's language, with the installation's report address."""
+    patterns = advise_patterns(
+        data.patterns, domain=data.domain, locale=locale, catalogue=catalogue
     )
-    before = queries.domain_summary(
-        session, org=org, domain=domain, acting_user=acting_user,
-        since=previous[0], until=previous[1],
-    )  # fmt: skip
-    views = load_sources(
-        session, org=org, domain=domain, since=period[0], until=period[1], catalogue=catalogue
-    )
-    earlier = load_sources(
-        session, org=org, domain=domain, since=previous[0], until=previous[1], catalogue=catalogue
-    )
-    readiness = posture.domain_readiness(
-        session, org=org, domain=domain, acting_user=acting_user, report_uri=report_uri,
-        until=None if period[1] == today else period[1],
-    )  # fmt: skip
-    rows = [from_view(view, rank) for rank, view in enumerate(views, start=1)]
-    failing = sorted(
-        (row for row in rows if row.dmarc_fail), key=lambda row: (-row.dmarc_fail, row.rank)
-    )
-    patterns = patterns_from_sources(views, domain=domain, locale=locale, catalogue=catalogue)
-    earlier_patterns = patterns_from_sources(
-        earlier, domain=domain, locale=locale, catalogue=catalogue
-    )
+    new = set(data.new_patterns)
+    kept = data.readiness
+    readiness = kept.judge(data.domain, report_uri)
     return DomainDigest(
-        summary=summary,
-        previous=before,
-        readiness=readiness,
-        failing=failing[:TOP],
-        failing_total=len(failing),
+        summary=data.summary,
+        previous=data.previous,
+        readiness=DomainReadiness(readiness, kept.since, kept.until, computed_at),
+        failing=data.failing,
+        failing_total=data.failing_total,
         patterns=patterns,
-        changes=_changes(rows, earlier, patterns, earlier_patterns),
-    )
-
-
-def _changes(
-    rows: list[AnalysedSource],
-    earlier: list[SourceView],
-    patterns: list[PatternView],
-    earlier_patterns: list[PatternView],
-) -> Changes:
-    seen = {view.source_ip: view.messages - view.dmarc_pass for view in earlier if view.messages}
-    new_sources = [row for row in rows if row.messages and row.source_ip not in seen]
-    new_failures = sorted(
-        (row for row in rows if row.dmarc_fail and not seen.get(row.source_ip)),
-        key=lambda row: (-row.dmarc_fail, row.rank),
-    )
-    known = {pattern.pattern_id for pattern in earlier_patterns}
-    return Changes(
-        new_sources=new_sources[:TOP],
-        new_sources_total=len(new_sources),
-        new_failures=new_failures[:TOP],
-        new_failures_total=len(new_failures),
-        new_patterns=[pattern for pattern in patterns if pattern.pattern_id not in known],
+        changes=Changes(
+            new_sources=data.new_sources,
+            new_sources_total=data.new_sources_total,
+            new_failures=data.new_failures,
+            new_failures_total=data.new_failures_total,
+            new_patterns=[pattern for pattern in patterns if pattern.pattern_id in new],
+        ),
+        computed_at=computed_at,
     )

@@ -40,10 +40,12 @@ from todoke.dmarc.analyses import (
     tally_patterns,
     window_ending,
 )
+from todoke.dmarc.analyses.compute import AddressGroup
 from todoke.dmarc.identification import own_sources_index
 from todoke.dmarc.identify import Catalogue, load_catalogue
 from todoke.dmarc.models import DmarcSourceAnalysis
 from todoke.dmarc.queries import DEFAULT_PERIOD_DAYS, period
+from todoke.i18n import N_
 
 __all__ = [
     "AffectedSource",
@@ -51,10 +53,16 @@ __all__ = [
     "PatternsAnswer",
     "SourceView",
     "SourcesPage",
+    "check_filter",
+    "checked_request",
+    "classify_groups",
     "domain_patterns",
     "domain_sources",
+    "is_dated",
     "load_sources",
+    "page_from_views",
     "patterns_from_sources",
+    "window_cuts",
 ]
 
 DEFAULT_PER_PAGE = 50
@@ -72,10 +80,27 @@ def load_sources(
 ) -> list[SourceView]:
     """Every source of `domain` in [since, until], classified, largest first, computed live
     (no permission check: callers check)."""
-    catalogue = catalogue or load_catalogue()
-    recent_from = recent_since or since
-    cuts = [since] if recent_from <= since else [since, recent_from]
+    cuts = window_cuts(since, recent_since)
     groups = aggregate(session, org_id=org.id, domain=domain, until=until, cuts=cuts)
+    return classify_groups(session, org=org, groups=groups, cuts=cuts, catalogue=catalogue)
+
+
+def window_cuts(since: date, recent_since: date | None) -> list[date]:
+    """The cuts an aggregate reads: the period, and its recent part when it is shorter."""
+    recent_from = recent_since or since
+    return [since] if recent_from <= since else [since, recent_from]
+
+
+def classify_groups(
+    session: Session,
+    *,
+    org: Organisation,
+    groups: dict[str, AddressGroup],
+    cuts: Sequence[date],
+    catalogue: Catalogue | None = None,
+) -> list[SourceView]:
+    """The addresses of an aggregate (read over `cuts`), classified, largest first: one code
+    path for the roll-up and for the raw records of one reporter (`reporter_sources`)."""
     shapes = shapes_by_id(session, (shape for g in groups.values() for shape, _ in g.entries))
     return analyse(
         groups,
@@ -83,7 +108,7 @@ def load_sources(
         recent_slot=len(cuts) - 1,
         shapes=shapes,
         own=own_sources_index(session, org.id),
-        catalogue=catalogue,
+        catalogue=catalogue or load_catalogue(),
     )
 
 
@@ -141,20 +166,11 @@ def domain_sources(
     was (the caller commits to keep it); `live` computes it now instead.
     """
     require(acting_user, "dmarc.view", org=org)
-    if page < 1 or per_page < 1:
-        raise InvalidInput(f"page ({page}) and per_page ({per_page}) start at 1")
-    wanted = wanted or SourceFilter()
-    if wanted.network is not None:
-        try:
-            network_keys(wanted.network)
-        except ValueError:
-            raise InvalidInput(
-                f"network filter {wanted.network!r} is not an IP address or CIDR range"
-            ) from None
+    wanted = checked_request(page, per_page, wanted)
     domain = domain.lower().rstrip(".")
     start, end = period(session, since, until, DEFAULT_PERIOD_DAYS)
-    dated = since is not None or until is not None
-    found = None if live else _standard(session, org, domain, start, end, acting_user, dated)
+    dated = is_dated(session, since, until)
+    found = None if live else standard_answer(session, org, domain, start, end, acting_user, dated)
     if isinstance(found, DmarcSourceAnalysis):
         total, rows = stored_page(session, found, page=page, per_page=per_page, wanted=wanted)
         return SourcesPage(
@@ -171,15 +187,69 @@ def domain_sources(
     else:
         views, computed_at = found.sources, found.computed_at
         start, end = found.window.since, found.window.until
+    return page_from_views(domain, start, end, computed_at, views, wanted, page, per_page)
+
+
+def checked_request(page: int, per_page: int, wanted: SourceFilter | None) -> SourceFilter:
+    """The filter of a sources page request (none: every source), once the page and the
+    filter are known to be usable."""
+    if page < 1 or per_page < 1:
+        raise InvalidInput(
+            N_("page (%(page)s) and per_page (%(per_page)s) start at 1"),
+            page=page,
+            per_page=per_page,
+        )
+    wanted = wanted or SourceFilter()
+    check_filter(wanted)
+    return wanted
+
+
+def check_filter(wanted: SourceFilter) -> None:
+    """Refuse a network filter that is no address or range, naming it."""
+    if wanted.network is None:
+        return
+    try:
+        network_keys(wanted.network)
+    except ValueError:
+        raise InvalidInput(
+            N_("network filter %(network)r is not an IP address or CIDR range"),
+            network=wanted.network,
+        ) from None
+
+
+def page_from_views(
+    domain: str,
+    since: date,
+    until: date,
+    computed_at: datetime | None,
+    views: Sequence[SourceView],
+    wanted: SourceFilter,
+    page: int,
+    per_page: int,
+) -> SourcesPage:
+    """A page of sources computed live (ranked over all of `views`, then filtered)."""
     total, rows = _page_of(views, wanted, page, per_page)
     messages = sum(view.messages for view in views)
     passing = sum(view.dmarc_pass for view in views)
     return SourcesPage(
-        domain, start, end, computed_at, page, per_page, total, messages, passing, rows
+        domain, since, until, computed_at, page, per_page, total, messages, passing, rows
     )
 
 
-def _standard(
+def is_dated(session: Session, since: date | None, until: date | None) -> bool:
+    """Whether a request named dates of its own, rather than "the last N days": an end day,
+    or a start day that does not begin a standard window ending today (a page's "last 14
+    or 90 days" passes its first day). Just after midnight an undated request is answered
+    from the analysis ending yesterday until the worker has moved it on (`analyses.serve`)."""
+    if until is not None:
+        return True
+    if since is None:
+        return False
+    today = clock_of(session).now().date()
+    return standard_days(since, today, today) is None
+
+
+def standard_answer(
     session: Session,
     org: Organisation,
     domain: str,
@@ -231,10 +301,10 @@ def domain_patterns(
     domain = domain.lower().rstrip(".")
     start, end = period(session, since, until, DEFAULT_PERIOD_DAYS)
     catalogue = load_catalogue()
-    dated = since is not None or until is not None
-    found = None if live else _standard(session, org, domain, start, end, acting_user, dated)
+    dated = is_dated(session, since, until)
+    found = None if live else standard_answer(session, org, domain, start, end, acting_user, dated)
     if isinstance(found, DmarcSourceAnalysis):
-        tallies = stored_tallies(session, found)
+        tallies = stored_tallies(found)
         start, end, computed_at = found.since, found.until, found.computed_at
     elif found is not None:
         tallies = found.tallies

@@ -31,6 +31,7 @@ from todoke.dmarc.parsing import (
     parse_report_bytes,
 )
 from todoke.dmarc.report_types import AggregateReport
+from todoke.i18n import N_
 from todoke.settings import Settings
 
 #: Commit after this many records (or reports, for small ones): big enough that per-transaction
@@ -109,13 +110,15 @@ def read_and_parse(path: str, limits: ParseLimits) -> tuple[str, ParseOutcome]:
     try:
         size = os.stat(path).st_size
         if size > limits.max_input_bytes:
-            message = f"file is {size:,} bytes; the limit is {limits.max_input_bytes:,} bytes"
-            return path, ParseOutcome([], [FileError(path, "input.too_large", message)])
+            template = N_("file is %(size)s bytes; the limit is %(limit)s bytes")
+            sizes = {"size": f"{size:,}", "limit": f"{limits.max_input_bytes:,}"}
+            return path, ParseOutcome([], [FileError(path, "input.too_large", template, sizes)])
         with open(path, "rb") as handle:
             data = handle.read()
     except OSError as error:
-        message = f"cannot read the file: {error.strerror}"
-        return path, ParseOutcome([], [FileError(path, "input.unreadable", message)])
+        template = N_("cannot read the file: %(reason)s")
+        reason = {"reason": error.strerror}
+        return path, ParseOutcome([], [FileError(path, "input.unreadable", template, reason)])
     return path, parse_report_bytes(data, name=path, limits=limits)
 
 
@@ -193,7 +196,12 @@ class BatchIngestor:
                 if len(data) > limit:
                     break
             if len(data) > limit:
-                self.refuse(name, "input.too_large", f"upload is over the limit of {limit:,} bytes")
+                self.refuse(
+                    name,
+                    "input.too_large",
+                    N_("upload is over the limit of %(limit)s bytes"),
+                    limit=f"{limit:,}",
+                )
                 continue
             self.add(Blob(name, bytes(data)))
         return self.add_all(())
@@ -224,9 +232,9 @@ class BatchIngestor:
                 self.add_outcome(*in_flight.popleft().result())
         return self.add_all(())
 
-    def refuse(self, name: str, code: str, message: str) -> None:
+    def refuse(self, name: str, code: str, template: str, **values: object) -> None:
         self.summary.files += 1
-        self.summary.errors.append(FileError(name, code, message))
+        self.summary.errors.append(FileError(name, code, template, values))
         if self._on_file_done is not None:
             self._on_file_done(self.summary)
 
@@ -250,3 +258,20 @@ class BatchIngestor:
         self.summary.absorb(outcome)
         self._pending = []
         self._pending_records = 0
+
+
+def upload_ingestor(
+    open_session: Callable[[], Session],
+    *,
+    organisation_id: int,
+    acting_user: Actor,
+    settings: Settings,
+) -> BatchIngestor:
+    """The ingestor of files a person uploads (page or API), with the installation's limits."""
+    return BatchIngestor(
+        open_session,
+        organisation_id=organisation_id,
+        acting_user=acting_user,
+        channel="upload",
+        limits=limits_from(settings),
+    )

@@ -26,6 +26,7 @@ from todoke.core.secrets import SecretBox
 from todoke.dmarc.intake import BatchIngestor, Blob, IngestSummary
 from todoke.dmarc.models import DmarcMailbox
 from todoke.dmarc.parsing import ParseLimits
+from todoke.i18n import N_
 
 Security = Literal["ssl", "starttls", "none"]
 PASSWORD_PURPOSE = "dmarc.mailbox.password"  # noqa: S105 - a key-derivation label
@@ -50,16 +51,18 @@ class MailboxSettings:
 
 def _validate(settings: MailboxSettings) -> None:
     if settings.security not in ("ssl", "starttls", "none"):
-        raise InvalidInput("security must be ssl, starttls or none")
+        raise InvalidInput(N_("security must be ssl, starttls or none"))
     if not 1 <= settings.port <= 65535:
-        raise InvalidInput(f"port must be 1-65535, got {settings.port}")
+        raise InvalidInput(N_("port must be 1-65535, got %(port)s"), port=settings.port)
     if not settings.host or any(c in settings.host for c in " /\r\n"):
-        raise InvalidInput(f"{settings.host!r} is not a host name or address")
+        raise InvalidInput(N_("%(host)r is not a host name or address"), host=settings.host)
     for folder in (settings.folder, settings.processed_folder):
         if folder is not None and not _FOLDER.match(folder):
-            raise InvalidInput(f"folder name {folder!r} has characters IMAP cannot take here")
+            raise InvalidInput(
+                N_("folder name %(folder)r has characters IMAP cannot take here"), folder=folder
+            )
     if not settings.username or not settings.password:
-        raise InvalidInput("the mailbox needs a user name and a password")
+        raise InvalidInput(N_("the mailbox needs a user name and a password"))
 
 
 def add_mailbox(
@@ -102,7 +105,7 @@ def remove_mailbox(
     require(acting_user, "dmarc.manage_mailboxes", org=org)
     mailbox = session.get(DmarcMailbox, mailbox_id)
     if mailbox is None or mailbox.organisation_id != org.id:
-        raise NotFound(f"no mailbox {mailbox_id}")
+        raise NotFound(N_("no mailbox %(id)s"), id=mailbox_id)
     record_audit(
         session,
         acting_user,
@@ -202,7 +205,7 @@ def poll_mailbox(
     with open_session() as session:
         mailbox = session.get(DmarcMailbox, mailbox_id)
         if mailbox is None:
-            raise NotFound(f"no mailbox {mailbox_id}")
+            raise NotFound(N_("no mailbox %(id)s"), id=mailbox_id)
         password = SecretBox(secret_key, PASSWORD_PURPOSE).open(mailbox.password_sealed)
     ingestor = BatchIngestor(
         open_session,

@@ -305,6 +305,12 @@ class DmarcSourceAnalysis(Base):
     patterns: Mapped[list[dict[str, Any]]] = mapped_column(JSONValue)
     #: what readiness reads besides the listed rows: policy, days with data, volumes by kind
     readiness: Mapped[dict[str, Any]] = mapped_column(JSONValue)
+    #: "changes": against the window of the same length before it, sources new in this one
+    #: and sources failing now that failed nothing then, counted, with the largest by rank;
+    #: "most_failing": ranks of the sources failing the most mail; tag, spoofing and
+    #: header-From totals (`analyses.summaries`). Always written (migration 0005 dropped the
+    #: analyses stored before); nullable only because the column was added to a table.
+    highlights: Mapped[dict[str, Any] | None] = mapped_column(JSONValue, default=None)
 
 
 class DmarcAnalysedSource(Base):
@@ -349,3 +355,37 @@ class DmarcAnalysedSource(Base):
     #: pattern's volume, and only sources with more list them in `pattern_volumes`
     failing_patterns: Mapped[int] = mapped_column(Integer)
     pattern_volumes: Mapped[list[list[Any]] | None] = mapped_column(JSONValue)
+
+
+class DmarcMonthDigest(Base):
+    """One domain's monthly digest (`dmarc.digest`), computed ahead: by the worker for the last
+    complete month and the running one, by a request for any other month it is asked for.
+
+    It is recomputed when what it saw changes (`dmarc.digest_freshness`). A finished month
+    rarely does: only a late report beginning in its days, a new registered source or sender
+    catalogue, a newer published policy, or identification naming its addresses anew.
+    """
+
+    __tablename__ = "dmarc_month_digest"
+    __table_args__ = (UniqueConstraint("organisation_id", "domain", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    domain: Mapped[str] = mapped_column(String(253))
+    #: the month's first day
+    month: Mapped[date] = mapped_column(Date)
+    #: the last day it covers: the month's last, or the day it was computed on while it ran
+    until: Mapped[date] = mapped_column(Date)
+    computed_at: Mapped[datetime]
+    compute_ms: Mapped[int] = mapped_column(Integer)
+    #: what it saw: the newest id and the number of the domain's reports beginning on the days
+    #: it reads, the newest identification of the organisation's sources, and a digest of its
+    #: other inputs (registered sources, sender catalogue, published policy, digest version)
+    report_max_id: Mapped[int] = mapped_column(Integer)
+    report_count: Mapped[int] = mapped_column(Integer)
+    identified_until: Mapped[datetime | None]
+    inputs_digest: Mapped[str] = mapped_column(String(40))
+    #: addresses sending for the domain in the month: what recomputing it costs
+    sources: Mapped[int] = mapped_column(Integer)
+    #: the digest without language (`dmarc.digest_data.DigestData`, as pydantic writes JSON)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONValue)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
@@ -16,7 +16,7 @@ from todoke.core.context import clock_of
 from todoke.dmarc.analyses import (
     SourceView,
     current_answer,
-    listed_sources,
+    stored_listed,
 )
 from todoke.dmarc.analysis import (
     ClassificationKind,
@@ -26,9 +26,10 @@ from todoke.dmarc.analysis import (
     organizational_domain,
 )
 from todoke.dmarc.analysis.texts import as_locale, fill, load, text
+from todoke.dmarc.highlights import window_totals
 from todoke.dmarc.insights import load_sources
-from todoke.dmarc.models import DmarcDayStats, DmarcShape, DmarcSourceAnalysis, DmarcSourceDay
-from todoke.dmarc.queries import latest_policy
+from todoke.dmarc.models import DmarcDayStats, DmarcSourceAnalysis
+from todoke.dmarc.queries import latest_policy, reported_domains
 from todoke.dmarc.report_types import PolicyPublished
 from todoke.domains.models import Domain
 
@@ -59,6 +60,12 @@ def _policy(values: dict[str, object] | None, domain: str) -> PolicyPublished | 
 
 def _text(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def policy_published(values: dict[str, object] | None, domain: str) -> PolicyPublished | None:
+    """The policy a report quotes (as `dmarc_report.policy` stores it), as readiness reads it;
+    the stored monthly digest keeps the stored form and judges when read."""
+    return _policy(values, domain)
 
 
 @dataclass(frozen=True)
@@ -108,15 +115,14 @@ def _groups(volumes: dict[str, list[int]]) -> list[SourceSummary]:
     ]
 
 
-def _judge_stored(
-    session: Session, domain: str, header: DmarcSourceAnalysis, report_uri: str | None
-) -> Readiness:
+def _judge_stored(domain: str, header: DmarcSourceAnalysis, report_uri: str | None) -> Readiness:
     stored = header.readiness
+    listed = stored_listed(header)
     return assess_readiness(
         _policy(stored["policy"], domain),
         domain=domain,
         last_14=_groups(stored["recent"]),
-        last_30=[*_groups(stored["unlisted"]), *listed_sources(session, header)],
+        last_30=[*_groups(stored["unlisted"]), *listed],
         days_with_data=int(stored["days_with_data"]),
         report_uri=report_uri,
     )
@@ -148,7 +154,7 @@ def domain_readiness(
             until=end, dated=until is not None, acting_user=acting_user,
         )  # fmt: skip
         if isinstance(found, DmarcSourceAnalysis):
-            answer = _judge_stored(session, domain, found, report_uri)
+            answer = _judge_stored(domain, found, report_uri)
             return DomainReadiness(answer, found.since, found.until, found.computed_at)
         answer = _judge(domain, found.sources, found.policy, found.days_with_data, report_uri)
         return DomainReadiness(answer, start, end, found.computed_at)
@@ -192,18 +198,14 @@ def inventory(
     レポートされているのか): registered, a subdomain of a registered one, or unknown."""
     require(acting_user, "dmarc.view", org=org)
     since = clock_of(session).now().date() - timedelta(days=days - 1)
-    passing = func.sum(
-        case(
-            (or_(DmarcShape.dkim_aligned, DmarcShape.spf_aligned), DmarcSourceDay.messages),
-            else_=0,
-        )
-    )
-    rows = session.execute(
-        select(DmarcShape.header_from, func.sum(DmarcSourceDay.messages), passing)
-        .join(DmarcShape, DmarcShape.id == DmarcSourceDay.shape_id)
-        .where(DmarcSourceDay.organisation_id == org.id, DmarcSourceDay.day >= since)
-        .group_by(DmarcShape.header_from)
-    ).all()
+    totals: dict[str, list[int]] = {}
+    for name in reported_domains(session, org=org, acting_user=acting_user):
+        found = window_totals(session, org=org, domain=name, acting_user=acting_user, since=since)
+        for header_from, (messages, passing) in found.kept["header_from"].items():
+            into = totals.setdefault(header_from, [0, 0])
+            into[0] += messages
+            into[1] += passing
+    rows = [(header_from, messages, passing) for header_from, (messages, passing) in totals.items()]
     registered = set(session.scalars(select(Domain.name).where(Domain.organisation_id == org.id)))
     lang = as_locale(locale)
     texts = load(INVENTORY_FILE)

@@ -87,6 +87,7 @@ def pattern_out(view: PatternView, locale: str) -> PatternOut:
             )
             for source in view.sources
         ],
+        source_count=view.source_count,
     )
 
 
@@ -127,6 +128,7 @@ def readiness_out(domain: str, answer: DomainReadiness, locale: str) -> Readines
                 failing=blocker.failing,
                 dominant_pattern=blocker.dominant_pattern,
                 blocking=blocker.blocking,
+                sources=blocker.sources,
             )
             for blocker in readiness.blockers
         ],

@@ -154,7 +154,9 @@ class PatternOut(BaseModel):
     action: str
     sender_specific: str | None
     sender_fixes: dict[str, str]
+    #: the largest affected sources (at most 20); source_count counts them all
     sources: list[AffectedSourceOut]
+    source_count: int
 
 
 class PatternsOut(BaseModel):
@@ -174,6 +176,9 @@ class BlockerOut(BaseModel):
     failing: int
     dominant_pattern: str | None
     blocking: bool
+    #: more than one: the smaller failing sources of this classification added up (then
+    #: source_ip is the classification in brackets)
+    sources: int = 1
 
 
 class ReadinessOut(BaseModel):

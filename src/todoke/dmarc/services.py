@@ -13,6 +13,7 @@ from todoke.audit import record_audit
 from todoke.authz import Actor, require
 from todoke.core.errors import Conflict, InvalidInput, NotFound
 from todoke.dmarc.models import DmarcSource, SourceNetwork
+from todoke.i18n import N_
 
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 40
@@ -24,16 +25,33 @@ def parse_network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     try:
         return ipaddress.ip_network(value, strict=True)
     except ValueError as error:
-        raise InvalidInput(f"{value!r} is not an IP address or CIDR range: {error}") from None
+        reason = str(error)
+    try:  # the usual slip: an address of the range instead of its start
+        start = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise InvalidInput(
+            N_("%(network)r is not an IP address or CIDR range: %(reason)s"),
+            network=value,
+            reason=reason,
+        ) from None
+    raise InvalidInput(
+        N_("%(network)r is not the start of its range: did you mean %(start)s?"),
+        network=value,
+        start=str(start),
+    )
 
 
 def _clean_tags(tags: Sequence[str]) -> list[str]:
     cleaned = sorted({tag.strip() for tag in tags if tag.strip()})
     if len(cleaned) > MAX_TAGS:
-        raise InvalidInput(f"at most {MAX_TAGS} tags per source")
+        raise InvalidInput(N_("at most %(count)s tags per source"), count=MAX_TAGS)
     too_long = [tag for tag in cleaned if len(tag) > MAX_TAG_LENGTH]
     if too_long:
-        raise InvalidInput(f"tag {too_long[0]!r} is longer than {MAX_TAG_LENGTH} characters")
+        raise InvalidInput(
+            N_("tag %(tag)r is longer than %(count)s characters"),
+            tag=too_long[0],
+            count=MAX_TAG_LENGTH,
+        )
     return cleaned
 
 
@@ -54,7 +72,7 @@ def register_source(
             SourceNetwork.organisation_id == org.id, SourceNetwork.network == network
         )
     ):
-        raise Conflict(f"{network} is already registered")
+        raise Conflict(N_("%(network)s is already registered"), network=str(network))
     source = SourceNetwork(
         organisation_id=org.id,
         network=network,
@@ -80,7 +98,7 @@ def remove_source(
     require(acting_user, "dmarc.manage_sources", org=org)
     source = session.get(SourceNetwork, source_id)
     if source is None or source.organisation_id != org.id:
-        raise NotFound(f"no registered source {source_id}")
+        raise NotFound(N_("no registered source %(id)s"), id=source_id)
     record_audit(
         session,
         acting_user,

@@ -23,9 +23,11 @@ from todoke.core.errors import TodokeError
 from todoke.runtime import Runtime
 from todoke.web import (
     dmarc_digest_pages,
+    dmarc_domain_pages,
     dmarc_manage_pages,
     dmarc_pages,
     domain_pages,
+    error_text,
     observability,
     pages,
 )
@@ -65,8 +67,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _csrf(_request: Request, exc: CSRFRejected) -> Response:
         return JSONResponse(error_payload("csrf_rejected", str(exc)), status_code=403)
 
+    # Sync: a page answer reads the signed-in user from the database (run in a thread).
     @app.exception_handler(TodokeError)
-    async def _domain_error(_request: Request, exc: TodokeError) -> Response:
+    def _domain_error(request: Request, exc: TodokeError) -> Response:
+        page = error_text.error_page(request, exc)
+        if page is not None:
+            return page
         headers = {}
         if getattr(exc, "retry_after_seconds", None):
             headers["Retry-After"] = str(exc.details["retry_after_seconds"])
@@ -110,6 +116,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(domain_pages.router)
     app.include_router(dmarc_pages.router)
+    app.include_router(dmarc_domain_pages.router)
     app.include_router(dmarc_manage_pages.router)
     app.include_router(dmarc_digest_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -12,6 +12,7 @@ from todoke.dmarc import browse
 from todoke.web import dmarc_views as views
 from todoke.web.context import UserContext, check_csrf
 from todoke.web.dmarc_pages import Days, Page, _period, _today
+from todoke.web.error_text import worded
 from todoke.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -63,8 +64,8 @@ def source_records(
                 per_page=PER_PAGE,
             )  # fmt: skip
     except InvalidInput as problem:
-        return render(ctx, "dmarc/source_records.html", status_code=422, error=problem.message,
-                      found=None, domain=domain, days=days)  # fmt: skip
+        return render(ctx, "dmarc/source_records.html", status_code=422, found=None,
+                      error=worded(problem, ctx.locale), domain=domain, days=days)  # fmt: skip
     link = views.Linker(f"/dmarc/domains/{found.domain}/sources/{found.source_ip}", {"days": days})
     return render(
         ctx,

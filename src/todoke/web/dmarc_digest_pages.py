@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from todoke import i18n
 from todoke.dmarc import digest
+from todoke.dmarc.analyses.wording import freshness
 from todoke.dmarc.schemas import DomainSummary
 from todoke.web import dmarc_views as views
 from todoke.web.context import UserContext, check_csrf
@@ -79,6 +80,8 @@ def _variables(ctx: UserContext, month: str | None, domain: str | None) -> dict[
         "charts": charts,
         "domain": name,
         "query": query,
+        # Stored digests say when they were computed; the oldest one speaks for the page.
+        "as_of": freshness(found.computed_at, ctx.locale) if found.domains else "",
         "earlier": f"{digest.previous_month(first):%Y-%m}",
         "later": f"{digest.next_month(first):%Y-%m}" if found.until < _today(ctx) else None,
         "percent": views.percent,

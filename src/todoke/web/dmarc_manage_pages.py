@@ -24,6 +24,7 @@ from todoke.web import dmarc_browse_pages
 from todoke.web import dmarc_views as views
 from todoke.web.context import UserContext, check_csrf
 from todoke.web.dmarc_pages import Days, _period, _today
+from todoke.web.error_text import connection_failure, stored_connection_failure, worded
 from todoke.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
@@ -33,7 +34,7 @@ router.include_router(dmarc_browse_pages.router)
 @dataclass(frozen=True)
 class Failed:
     """What was not done (the template words it in the reader's language) and the engine's
-    reason."""
+    reason, already in the reader's language."""
 
     action: Literal["source.register", "source.remove", "mailbox.save", "mailbox.remove"]
     reason: str
@@ -105,7 +106,7 @@ def register_source(
                 acting_user=ctx.actor,
             )  # fmt: skip
     except TodokeError as problem:
-        message = Failed("source.register", problem.message)
+        message = Failed("source.register", worded(problem, ctx.locale))
         form = {"network": network, "label": label, "tags": tags}
         return _sources_page(
             ctx, domain=None, days=views.DEFAULT_DAYS, error=message,
@@ -122,7 +123,7 @@ def remove_source(ctx: UserContext, source_id: int) -> Response:
                 ctx.session, org=ctx.org, source_id=source_id, acting_user=ctx.actor
             )
     except TodokeError as problem:
-        message = Failed("source.remove", problem.message)
+        message = Failed("source.remove", worded(problem, ctx.locale))
         return _sources_page(
             ctx, domain=None, days=views.DEFAULT_DAYS, error=message, status=problem.http_status
         )
@@ -155,6 +156,7 @@ def _mailboxes_page(
         error=error,
         tested=tested,
         form=form or {"port": 993, "security": "ssl", "folder": "INBOX"},
+        poll_failure=lambda reason: stored_connection_failure(reason, ctx.locale),
     )
 
 
@@ -184,7 +186,8 @@ def add_or_test_mailbox(
             "folder": folder, "label": label}  # fmt: skip
     if action == "test":
         tested = _test(
-            lambda: browse.check_new_mailbox(settings, org=ctx.org, acting_user=ctx.actor)
+            lambda: browse.check_new_mailbox(settings, org=ctx.org, acting_user=ctx.actor),
+            ctx.locale,
         )
         return _mailboxes_page(ctx, tested=tested, form=form)
     try:
@@ -194,19 +197,21 @@ def add_or_test_mailbox(
                 secret_key=ctx.runtime.settings.secret_key_bytes(), acting_user=ctx.actor,
             )  # fmt: skip
     except TodokeError as problem:
-        message = Failed("mailbox.save", problem.message)
+        message = Failed("mailbox.save", worded(problem, ctx.locale))
         return _mailboxes_page(ctx, error=message, status=problem.http_status, form=form)
     return _back("/dmarc/mailboxes#saved")
 
 
-def _test(attempt: Callable[[], int]) -> dict[str, Any]:
-    """A connection test's outcome for the page: the unseen count or the server's reason."""
+def _test(attempt: Callable[[], int], locale: str) -> dict[str, Any]:
+    """A connection test's outcome for the page: the unseen count, or what went wrong in the
+    reader's words with the server's own answer."""
     try:
         unseen = attempt()
     except InvalidInput as problem:
-        return {"ok": False, "reason": problem.message}
+        return {"ok": False, "reason": worded(problem, locale), "detail": None}
     except (imaplib.IMAP4.error, OSError) as problem:
-        return {"ok": False, "reason": f"{type(problem).__name__}: {problem}"}
+        reason = connection_failure(type(problem), locale)
+        return {"ok": False, "reason": reason, "detail": f"{type(problem).__name__}: {problem}"}
     return {"ok": True, "unseen": unseen}
 
 
@@ -219,7 +224,7 @@ def test_mailbox(ctx: UserContext, mailbox_id: int) -> Response:
                 secret_key=ctx.runtime.settings.secret_key_bytes(), acting_user=ctx.actor,
             )  # fmt: skip
 
-    tested = {**_test(attempt), "mailbox_id": mailbox_id}
+    tested = {**_test(attempt, ctx.locale), "mailbox_id": mailbox_id}
     return _mailboxes_page(ctx, tested=tested)
 
 
@@ -229,6 +234,6 @@ def remove_mailbox(ctx: UserContext, mailbox_id: int) -> Response:
         with ctx.session.begin():
             drop_mailbox(ctx.session, org=ctx.org, mailbox_id=mailbox_id, acting_user=ctx.actor)
     except TodokeError as problem:
-        message = Failed("mailbox.remove", problem.message)
+        message = Failed("mailbox.remove", worded(problem, ctx.locale))
         return _mailboxes_page(ctx, error=message, status=problem.http_status)
     return _back("/dmarc/mailboxes#saved")

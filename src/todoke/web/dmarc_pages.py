@@ -1,41 +1,31 @@
-"""DMARC pages: the overview, one domain with its sources, error patterns and readiness, and
-the reports with their upload. Thin: the engine checks `dmarc.view` and `dmarc.ingest`."""
+"""DMARC pages: the overview, a domain's error patterns and readiness, and the reports with
+their upload (the domain page itself: `dmarc_domain_pages`). Thin: the engine checks
+`dmarc.view` and `dmarc.ingest`."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, UploadFile
-from sqlalchemy.orm import Session
 from starlette.responses import Response
 
-from todoke.core.errors import InvalidInput, TodokeError
-from todoke.dmarc import insights, presenters, queries
-from todoke.dmarc.analyses import ResultFilter, SourceFilter
+from todoke import i18n
+from todoke.core.errors import TodokeError
+from todoke.dmarc import insights, policy_history, presenters, queries
 from todoke.dmarc.analyses.wording import wording
-from todoke.dmarc.analysis import ClassificationKind
-from todoke.dmarc.insights import SourcesPage
-from todoke.dmarc.intake import BatchIngestor, limits_from
+from todoke.dmarc.intake import upload_ingestor
 from todoke.dmarc.schemas import IngestResult
 from todoke.web import dmarc_views as views
 from todoke.web.context import UserContext, check_csrf
+from todoke.web.error_text import worded, worded_result
 from todoke.web.templating import render
 
 router = APIRouter(dependencies=[Depends(check_csrf)], include_in_schema=False)
 
 Days = Annotated[int, Query(ge=1, le=366)]
 Page = Annotated[int, Query(ge=1, le=1_000_000)]
-PER_PAGE = 25
 REPORTS_PER_PAGE = 50
-KINDS: tuple[ClassificationKind, ...] = (
-    "aligned_pass", "forwarded", "misconfigured", "third_party_unaligned",
-    "spoofing_suspected", "unknown",
-)  # fmt: skip
-
-
-RESULTS: tuple[ResultFilter, ...] = ("fail", "pass")
-_T = TypeVar("_T", bound=str)
 
 
 def _period(days: int) -> int:
@@ -71,88 +61,13 @@ def overview(ctx: UserContext, days: Days = views.DEFAULT_DAYS) -> Response:
         periods=views.PERIODS,
         address=views.receiver_address(receiver),
         percent=views.percent,
+        trend_text=lambda current, previous: _trend_text(views.trend(current, previous)),
+        rate_change=views.rate_change,
     )
 
 
-@router.get("/dmarc/domains/{domain}")
-def domain(
-    ctx: UserContext,
-    domain: str,
-    days: Days = views.DEFAULT_DAYS,
-    page: Page = 1,
-    result: Annotated[str | None, Query(max_length=10)] = None,
-    classification: Annotated[str | None, Query(max_length=40)] = None,
-    network: Annotated[str | None, Query(max_length=49)] = None,
-) -> Response:
-    days = _period(days)
-    since = views.since_for(_today(ctx), days)
-    # A plain form sends "" for "all"; anything else unknown lists everything too.
-    kind = _choice(classification, KINDS)
-    outcome = _choice(result, RESULTS)
-    network = (network or "").strip() or None
-    wanted = SourceFilter(kind=kind, result=outcome, network=network)
-    with ctx.reading() as session:
-        summary = queries.domain_summary(
-            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since
-        )
-        found, error = _sources(ctx, session, domain, since, page, wanted)
-    sources = presenters.sources_out(found)
-    filters = {
-        "days": days, "result": outcome, "classification": kind,
-        "network": network if error is None else None,
-    }  # fmt: skip
-    variables: dict[str, Any] = {
-        "summary": summary,
-        "sources": sources,
-        "filters": {**filters, "network": network},
-        "link": views.Linker(f"/dmarc/domains/{summary.domain}", filters),
-        "error": error,
-        "kinds": KINDS,
-        "as_of": _as_of(ctx, sources.computed_at),
-        "page_text": wording(
-            "page", ctx.locale, page=sources.page, pages=sources.pages, total=sources.total
-        ),
-        "percent": views.percent,
-    }  # fmt: skip
-    if ctx.request.headers.get("hx-target") == "sources":
-        # htmx swaps only 2xx answers; the error is shown inside the table's region.
-        return render(ctx, "dmarc/_sources.html", **variables)
-    return render(
-        ctx,
-        "dmarc/domain.html",
-        status_code=422 if error else 200,
-        chart=views.chart_data(summary.days),
-        periods=views.PERIODS,
-        **variables,
-    )
-
-
-def _choice(value: str | None, allowed: tuple[_T, ...]) -> _T | None:
-    for choice in allowed:
-        if value == choice:
-            return choice
-    return None
-
-
-def _sources(
-    ctx: UserContext,
-    session: Session,
-    domain: str,
-    since: date | None,
-    page: int,
-    wanted: SourceFilter,
-) -> tuple[SourcesPage, str | None]:
-    """A page of sources; a network filter that is no address or range is named in an error
-    and the page shows the table without it."""
-    try:
-        found = insights.domain_sources(
-            session, org=ctx.org, domain=domain, acting_user=ctx.actor, since=since,
-            page=page, per_page=PER_PAGE, wanted=wanted,
-        )  # fmt: skip
-    except InvalidInput as problem:
-        without = SourceFilter(kind=wanted.kind, result=wanted.result)
-        return _sources(ctx, session, domain, since, page, without)[0], problem.message
-    return found, None
+def _trend_text(value: str) -> str:
+    return i18n.gettext("new") if value == "new" else value
 
 
 @router.get("/dmarc/domains/{domain}/patterns")
@@ -182,12 +97,17 @@ def readiness(ctx: UserContext, domain: str) -> Response:
             receiver_domain=receiver,
         )  # fmt: skip
         summary = queries.domain_summary(session, org=ctx.org, domain=domain, acting_user=ctx.actor)
+        history = policy_history.policy_history(
+            session, org=ctx.org, domain=domain, acting_user=ctx.actor
+        )
     return render(
         ctx,
         "dmarc/readiness.html",
         domain=found.domain,
         found=found,
         current=views.record_text(summary.published_policy),
+        history=history,
+        record_text=views.record_text,
         as_of=_as_of(ctx, found.computed_at),
         address=views.receiver_address(receiver),
     )
@@ -229,17 +149,17 @@ def reports(ctx: UserContext, page: Page = 1) -> Response:
 
 @router.post("/dmarc/reports")
 async def upload(ctx: UserContext, files: list[UploadFile]) -> Response:
-    limits = limits_from(ctx.runtime.settings)
-    ingestor = BatchIngestor(
+    ingestor = upload_ingestor(
         lambda: ctx.runtime.session(client_ip=ctx.client_ip),
         organisation_id=ctx.org.id,
         acting_user=ctx.actor,
-        channel="upload",
-        limits=limits,
+        settings=ctx.runtime.settings,
     )
     try:
         ingestor.check_permission()
     except TodokeError as problem:
-        return _reports_page(ctx, page=1, error=problem.message, status=problem.http_status)
+        return _reports_page(
+            ctx, page=1, error=worded(problem, ctx.locale), status=problem.http_status
+        )
     summary = await ingestor.add_uploads(files)
-    return _reports_page(ctx, page=1, outcome=IngestResult.model_validate(summary.as_json()))
+    return _reports_page(ctx, page=1, outcome=worded_result(summary, ctx.locale))

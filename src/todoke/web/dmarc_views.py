@@ -7,8 +7,8 @@ tests can check the page against the same functions.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from todoke.accounts.models import Organisation
 from todoke.authz import Actor
-from todoke.dmarc import insights, posture, presenters, queries
-from todoke.dmarc.analyses import SourceFilter
+from todoke.dmarc import posture, presenters, queries
+from todoke.dmarc.analyses import AnalysedSource
+from todoke.dmarc.highlights import Highlights, domain_highlights
 from todoke.dmarc.schemas import DayPoint, DomainSummary, ReadinessOut, SourceOut
 
 #: how many failing sources the overview lists, over every domain
@@ -48,11 +49,20 @@ def since_for(today: date, days: int) -> date | None:
 
 
 @dataclass(frozen=True)
+class Totals:
+    messages: int
+    dmarc_pass: int
+
+
+@dataclass(frozen=True)
 class DomainRow:
     summary: DomainSummary
+    #: the period of the same length just before
+    previous: Totals
     readiness: ReadinessOut
     #: registered / subdomain / unregistered, from the inventory; None if not in it
     status: str | None
+    highlights: Highlights
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,30 @@ class Overview:
     failing: list[FailingSource]
     since: date | None
     until: date | None
+    #: the period of the same length just before
+    previous_since: date | None
+    previous_until: date | None
+    #: the largest new failures and new sources over every domain
+    new_failures: list[FailingSource]
+    new_sources: list[FailingSource]
+
+    @property
+    def previous_messages(self) -> int:
+        return sum(row.previous.messages for row in self.rows)
+
+    @property
+    def previous_pass(self) -> int:
+        return sum(row.previous.dmarc_pass for row in self.rows)
+
+    @property
+    def changes_pending(self) -> bool:
+        """Some domain's changes are not known yet (its analysis predates them)."""
+        return any(row.highlights.changes is None for row in self.rows)
+
+    def change_total(self, field: str) -> int:
+        return sum(
+            getattr(row.highlights.changes, field) for row in self.rows if row.highlights.changes
+        )
 
     @property
     def messages(self) -> int:
@@ -104,14 +138,13 @@ def overview(
     receiver_domain: str,
     since: date | None,
 ) -> Overview:
-    """Every domain reports were received for, its figures and readiness, and the sources
-    failing the most mail across them."""
+    """Every domain reports were received for, its figures, trend and readiness, the sources
+    failing the most mail across them, and what changed since the period before."""
     names = queries.reported_domains(session, org=org, acting_user=acting_user)
     statuses = posture.registration_statuses(
         session, org=org, acting_user=acting_user, domains=names
     )
     rows: list[DomainRow] = []
-    failing: list[FailingSource] = []
     for name in names:
         summary = queries.domain_summary(
             session, org=org, domain=name, acting_user=acting_user, since=since
@@ -120,18 +153,73 @@ def overview(
             session, org=org, domain=name, acting_user=acting_user, locale=locale,
             receiver_domain=receiver_domain,
         )  # fmt: skip
-        rows.append(DomainRow(summary=summary, readiness=judged, status=statuses.get(name)))
-        found = insights.domain_sources(
-            session, org=org, domain=name, acting_user=acting_user, since=since,
-            per_page=TOP_FAILING, wanted=SourceFilter(result="fail"),
-        )  # fmt: skip
-        failing.extend(FailingSource(name, presenters.source_out(row)) for row in found.sources)
-    failing.sort(key=lambda item: (-item.source.dmarc_fail, item.domain, item.source.rank))
+        found = domain_highlights(
+            session, org=org, domain=name, acting_user=acting_user, since=since
+        )
+        rows.append(DomainRow(summary, Totals(0, 0), judged, statuses.get(name), found))
+    if not rows:
+        return Overview([], [], [], None, None, None, None, [], [])
+    start, end = rows[0].summary.since, rows[0].summary.until
+    before_since = start - (end - start) - timedelta(days=1)
+    before_until = start - timedelta(days=1)
+    before = queries.domain_totals(
+        session, org=org, acting_user=acting_user, since=before_since, until=before_until
+    )
+    rows = [replace(row, previous=Totals(*before.get(row.summary.domain, (0, 0)))) for row in rows]
     rows.sort(key=lambda row: (-row.summary.messages, row.summary.domain))
-    start = rows[0].summary.since if rows else None
-    end = rows[0].summary.until if rows else None
-    days = add_days([row.summary for row in rows])
-    return Overview(rows, days, failing[:TOP_FAILING], start, end)
+    return Overview(
+        rows=rows,
+        days=add_days([row.summary for row in rows]),
+        failing=_largest(rows, lambda found: found.most_failing, _most_failing),
+        since=start,
+        until=end,
+        previous_since=before_since,
+        previous_until=before_until,
+        new_failures=_largest(rows, lambda found: found.new_failures, _most_failing),
+        new_sources=_largest(rows, lambda found: found.new_sources, _most_messages),
+    )
+
+
+def _largest(
+    rows: Sequence[DomainRow],
+    listed: Callable[[Highlights], Sequence[AnalysedSource]],
+    order: Callable[[FailingSource], tuple[int, str, int]],
+) -> list[FailingSource]:
+    """The TOP_FAILING first of the domains' lists, in `order`."""
+    found = [
+        FailingSource(row.summary.domain, presenters.source_out(source))
+        for row in rows
+        for source in listed(row.highlights)
+    ]
+    return sorted(found, key=order)[:TOP_FAILING]
+
+
+def _most_messages(item: FailingSource) -> tuple[int, str, int]:
+    return (-item.source.messages, item.domain, item.source.rank)
+
+
+def _most_failing(item: FailingSource) -> tuple[int, str, int]:
+    return (-item.source.dmarc_fail, item.domain, item.source.rank)
+
+
+def trend(current: int, previous: int) -> str:
+    """The change of a volume for people: "+12%", "−3%", "new" or "–" (nothing either time)."""
+    if not previous:
+        return "new" if current else "–"
+    change = round((current - previous) * 100 / previous)
+    return f"+{change}%" if change > 0 else f"−{-change}%" if change < 0 else "±0%"
+
+
+def rate_change(summary: DomainSummary | Totals, previous: DomainSummary | Totals) -> str:
+    """How the pass rate moved, in percentage points ("+1.5 pt"); "–" without both rates."""
+    if not summary.messages or not previous.messages:
+        return "–"
+    points = (
+        summary.dmarc_pass * 100 / summary.messages - previous.dmarc_pass * 100 / previous.messages
+    )
+    if abs(points) < 0.05:
+        return "±0.0 pt"
+    return f"+{points:.1f} pt" if points > 0 else f"−{-points:.1f} pt"
 
 
 def readiness(

@@ -22,8 +22,10 @@ _environment = jinja2.Environment(
     extensions=["jinja2.ext.i18n"],
     undefined=jinja2.StrictUndefined,
 )
+# Jinja's newstyle gettext fills in the variables itself (escaping them), so the callables it
+# gets only look the text up.
 _environment.install_gettext_callables(  # type: ignore[attr-defined]
-    gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+    gettext=i18n.lookup, ngettext=i18n.lookup_plural, newstyle=True
 )
 templates = Jinja2Templates(env=_environment)
 templates.env.globals["current_locale"] = i18n.current_locale

@@ -13,6 +13,7 @@ from todoke.accounts.models import LoginThrottle
 from todoke.core.context import clock_of
 from todoke.core.dns import make_resolver, parse_nameserver
 from todoke.dmarc.analyses import refresh_stale_analyses
+from todoke.dmarc.digest_job import refresh_stale_digests
 from todoke.dmarc.identification import identify_pending
 from todoke.dmarc.intake import limits_from
 from todoke.dmarc.mailboxes import enabled_mailbox_ids, poll_mailbox
@@ -80,6 +81,19 @@ def analyse_report_sources(runtime: Runtime) -> str:
     )
 
 
+def store_month_digests(runtime: Runtime) -> str:
+    """Recompute the stored monthly digests (last complete month, running month) whose reports
+    or inputs changed, or whose running month moved on at midnight (dmarc.digest_job)."""
+    result = refresh_stale_digests(runtime.session, now=runtime.clock.now)
+    reasons = ", ".join(f"{reason} {count}" for reason, count in sorted(result.refreshed.items()))
+    return (
+        f"{result.checked} digests checked, {sum(result.refreshed.values())} recomputed "
+        f"({reasons or 'none stale'}) in {result.compute_ms / 1000:.1f} s, {result.waiting} "
+        f"waiting for identification, {result.deferred} deferred to the next round, "
+        f"{result.failed} failed"
+    )
+
+
 def builtin_jobs() -> list[PeriodicJob]:
     return [
         PeriodicJob("accounts.purge_expired", timedelta(minutes=10), purge_sessions_and_throttles),
@@ -101,6 +115,15 @@ def builtin_jobs() -> list[PeriodicJob]:
             "dmarc.analyse_sources",
             timedelta(minutes=5),
             analyse_report_sources,
+            own_transactions=True,
+            lease=timedelta(minutes=30),
+        ),
+        # Same round shape as the analyses: a budget, then the lease covers the digest still
+        # being computed (tens of seconds for a big domain's month).
+        PeriodicJob(
+            "dmarc.store_digests",
+            timedelta(minutes=5),
+            store_month_digests,
             own_transactions=True,
             lease=timedelta(minutes=30),
         ),

@@ -2,6 +2,7 @@
 the sources table, the error patterns and the readiness (see docs/dmarc.md, "Stored
 analyses")."""
 
+from todoke.dmarc.analyses.changes import WindowChanges
 from todoke.dmarc.analyses.compute import SourceView, aggregate, analyse, shapes_by_id
 from todoke.dmarc.analyses.freshness import ANALYSIS_VERSION, StaleReason, Watermark
 from todoke.dmarc.analyses.job import (
@@ -14,9 +15,10 @@ from todoke.dmarc.analyses.read import (
     ResultFilter,
     SourceFilter,
     find_analysis,
-    listed_sources,
     matcher,
+    stored_listed,
     stored_page,
+    stored_ranks,
     stored_tallies,
 )
 from todoke.dmarc.analyses.rows import AnalysedSource, from_view, ip_key, network_keys
@@ -60,6 +62,7 @@ __all__ = [
     "StaleReason",
     "Watermark",
     "Window",
+    "WindowChanges",
     "advise_patterns",
     "aggregate",
     "analyse",
@@ -70,7 +73,6 @@ __all__ = [
     "from_view",
     "ip_key",
     "listed_for_readiness",
-    "listed_sources",
     "matcher",
     "network_keys",
     "refresh_domain",
@@ -79,7 +81,9 @@ __all__ = [
     "standard_days",
     "standard_windows",
     "store_analysis",
+    "stored_listed",
     "stored_page",
+    "stored_ranks",
     "stored_tallies",
     "tally_patterns",
     "usable_analysis",

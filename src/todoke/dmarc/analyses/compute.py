@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import BigInteger, and_, case, cast, func, select
+from sqlalchemy import BigInteger, Subquery, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from todoke.dmarc.analysis import Classification, classify_source
@@ -97,35 +97,28 @@ def shapes_by_id(session: Session, ids: Iterable[int]) -> dict[int, AuthShape]:
     return found
 
 
-def aggregate(
-    session: Session, *, org_id: int, domain: str, until: date, cuts: Sequence[date]
-) -> dict[str, AddressGroup]:
-    """Per address and shape: messages from `cuts[0]` to `until`, and for every later cut the
-    messages and roll-up rows from that day on (rows, because a record may count 0 messages
-    and still make its source appear)."""
-    table = DmarcSourceDay
+def cut_columns(ip: Any, shape_id: Any, day: Any, messages: Any, cuts: Sequence[date]) -> list[Any]:
+    """The columns of an aggregate grouped by address and shape: messages over the whole
+    range, then per later cut the messages and rows from that day on."""
     columns: list[Any] = [
-        table.source_ip.label("ip"),
-        table.shape_id.label("shape_id"),
-        cast(func.sum(table.messages), BigInteger).label("m0"),
+        ip.label("ip"),
+        shape_id.label("shape_id"),
+        cast(func.sum(messages), BigInteger).label("m0"),
     ]
     for index, cut in enumerate(cuts[1:], start=1):
-        inside = table.day >= cut
+        inside = day >= cut
         columns.append(
-            cast(func.sum(case((inside, table.messages), else_=0)), BigInteger).label(f"m{index}")
+            cast(func.sum(case((inside, messages), else_=0)), BigInteger).label(f"m{index}")
         )
         columns.append(func.sum(case((inside, 1), else_=0)).label(f"n{index}"))
-    grouped = (
-        select(*columns)
-        .where(
-            table.organisation_id == org_id,
-            table.domain == domain,
-            table.day >= cuts[0],
-            table.day <= until,
-        )
-        .group_by(table.source_ip, table.shape_id)
-        .subquery()
-    )
+    return columns
+
+
+def read_groups(
+    session: Session, *, org_id: int, grouped: Subquery, cuts: Sequence[date]
+) -> dict[str, AddressGroup]:
+    """The rows of an aggregate built with `cut_columns`, with what identification stored
+    about each address."""
     source = DmarcSource
     query = select(grouped, source.ptr_name, source.sender_key, source.matched_by).outerjoin(
         source, and_(source.organisation_id == org_id, source.source_ip == grouped.c.ip)
@@ -138,6 +131,28 @@ def aggregate(
             group = groups[row[0]] = AddressGroup(Known(*row[-3:]), [])
         group.entries.append((row[1], tuple(int(value) for value in row[2 : 2 + width])))
     return groups
+
+
+def aggregate(
+    session: Session, *, org_id: int, domain: str, until: date, cuts: Sequence[date]
+) -> dict[str, AddressGroup]:
+    """Per address and shape: messages from `cuts[0]` to `until`, and for every later cut the
+    messages and roll-up rows from that day on (rows, because a record may count 0 messages
+    and still make its source appear)."""
+    table = DmarcSourceDay
+    columns = cut_columns(table.source_ip, table.shape_id, table.day, table.messages, cuts)
+    grouped = (
+        select(*columns)
+        .where(
+            table.organisation_id == org_id,
+            table.domain == domain,
+            table.day >= cuts[0],
+            table.day <= until,
+        )
+        .group_by(table.source_ip, table.shape_id)
+        .subquery()
+    )
+    return read_groups(session, org_id=org_id, grouped=grouped, cuts=cuts)
 
 
 def analyse(

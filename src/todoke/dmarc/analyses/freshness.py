@@ -36,7 +36,8 @@ from todoke.dmarc.models import (
 )
 
 #: Bump when classification, pattern or readiness rules change what an analysis holds.
-ANALYSIS_VERSION: Final = 1
+#: 2: changes against the period before are stored with each analysis.
+ANALYSIS_VERSION: Final = 2
 #: Past this many re-identified addresses, recomputing is cheaper than comparing them.
 COMPARE_AT_MOST: Final = 50_000
 KEY_CHUNK: Final = 1_000

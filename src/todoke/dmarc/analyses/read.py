@@ -18,9 +18,12 @@ from sqlalchemy import ColumnElement, Executable, and_, bindparam, func, or_, se
 from sqlalchemy.orm import Session
 
 from todoke.dmarc.analyses.rows import AnalysedSource, ip_key, network_keys
-from todoke.dmarc.analyses.tally import AffectedSource, PatternTally
+from todoke.dmarc.analyses.tally import (
+    AFFECTED_LISTED,
+    AffectedSource,
+    PatternTally,
+)
 from todoke.dmarc.analysis import (
-    CLASSIFICATION_KINDS,
     ClassificationKind,
     PatternId,
     SourceSummary,
@@ -182,29 +185,30 @@ def stored_page(
     return total, [_source(row) for row in rows]
 
 
-def listed_sources(session: Session, header: Header) -> list[SourceSummary]:
-    """The sources readiness judges one by one: every legitimate source with failing mail,
-    in table order, over the whole window."""
-    legitimate = [kind for kind in CLASSIFICATION_KINDS if kind != "spoofing_suspected"]
-    # Sorted here, not in SQL: ORDER BY rank would lead both planners to walk every row of
-    # the analysis in rank order instead of only the legitimate kinds' ranges of the index.
+def stored_ranks(session: Session, header: Header, ranks: Sequence[int]) -> list[AnalysedSource]:
+    """The rows of these ranks, in the order given (primary-key lookups)."""
+    if not ranks:
+        return []
     rows = _rows(
-        session,
-        select(
-            _ROW.rank, _ROW.source_ip, _ROW.kind, *_SENDER_COLUMNS, _ROW.messages,
-            _ROW.dmarc_pass, _ROW.dominant_pattern,
-        ).where(_ROW.analysis_id == header.id, _ROW.kind.in_(legitimate), _ROW.dmarc_fail > 0),
-    )  # fmt: skip
+        session, select(*_COLUMNS).where(_ROW.analysis_id == header.id, _ROW.rank.in_(ranks))
+    )
+    by_rank = {int(row[0]): _source(row) for row in rows}
+    return [by_rank[rank] for rank in ranks if rank in by_rank]
+
+
+def stored_listed(header: Header) -> list[SourceSummary]:
+    """The failing sources readiness lists one by one (condensed), stored with the analysis."""
     return [
         SourceSummary(
-            source=row[1],
-            kind=row[2],
-            sender=_sender(row[3:9]),
-            messages=int(row[9]),
-            passing=int(row[10]),
-            dominant_pattern=row[11],
+            source=entry["source"],
+            kind=entry["kind"],
+            sender=_sender_from_json(entry["sender"]),
+            messages=int(entry["messages"]),
+            passing=int(entry["passing"]),
+            dominant_pattern=entry["dominant_pattern"],
+            sources=int(entry["sources"]),
         )
-        for row in sorted(rows, key=lambda row: int(row[0]))
+        for entry in header.readiness["listed"]
     ]
 
 
@@ -214,32 +218,31 @@ def _sender_from_json(value: dict[str, Any] | None) -> SenderIdentity | None:
     return SenderIdentity(**{**value, "tags": tuple(value.get("tags") or ())})
 
 
-def stored_tallies(session: Session, header: Header) -> list[PatternTally]:
+def stored_tallies(header: Header) -> list[PatternTally]:
     """The error patterns as `tally_patterns` gave them when the analysis was computed."""
-    rows = _rows(
-        session,
-        select(
-            _ROW.rank, _ROW.source_ip, *_SENDER_COLUMNS, _ROW.dominant_pattern, _ROW.dmarc_fail,
-            _ROW.failing_patterns, _ROW.pattern_volumes,
-        ).where(_ROW.analysis_id == header.id, _ROW.failing_patterns > 0),
-    )  # fmt: skip
-    affected: dict[str, list[tuple[int, int, AffectedSource]]] = {}
-    for row in rows:
-        # One pattern (nearly every source): its volume is the source's failing mail.
-        volumes = [(row[8], row[9])] if row[10] == 1 else row[11]
-        for pattern, count in volumes:
-            source = AffectedSource(row[1], _sender(row[2:8]), int(count))
-            affected.setdefault(pattern, []).append((-int(count), int(row[0]), source))
-    return [
-        PatternTally(
-            pattern_id=entry["pattern"],
-            messages=int(entry["messages"]),
-            sources=[source for *_, source in sorted(affected.get(entry["pattern"], []))],
-            example_shape=AuthShape(**entry["example_shape"]),
-            example_sender=_sender_from_json(entry["example_sender"]),
-        )
-        for entry in header.patterns
-    ]
+    tallies = []
+    for entry in header.patterns:
+        affected = [
+            AffectedSource(ip, _sender_from_json(sender), count)
+            for ip, sender, count in entry["affected"]
+        ]
+        senders = tuple(filter(None, map(_sender_from_json, entry["senders"])))
+        tallies.append(_tally(entry, affected, senders))
+    return tallies
+
+
+def _tally(
+    entry: dict[str, Any], sources: list[AffectedSource], senders: tuple[SenderIdentity, ...]
+) -> PatternTally:
+    return PatternTally(
+        pattern_id=entry["pattern"],
+        messages=int(entry["messages"]),
+        sources=sources[:AFFECTED_LISTED],
+        example_shape=AuthShape(**entry["example_shape"]),
+        example_sender=_sender_from_json(entry["example_sender"]),
+        source_count=int(entry["sources"]),
+        senders=senders,
+    )
 
 
 def matcher(wanted: SourceFilter) -> Callable[[AnalysedSource], bool]:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -23,11 +23,15 @@ from todoke.accounts.models import Organisation
 from todoke.authz import Actor, require
 from todoke.core.context import clock_of
 from todoke.dmarc import bulk
+from todoke.dmarc.analyses.changes import previous_since, previous_volumes, window_changes
 from todoke.dmarc.analyses.compute import SourceView, aggregate, analyse, shapes_by_id
 from todoke.dmarc.analyses.freshness import Watermark, current_watermark
 from todoke.dmarc.analyses.rows import ip_key
+from todoke.dmarc.analyses.summaries import highlights_json
 from todoke.dmarc.analyses.tally import PatternTally, tally_patterns
 from todoke.dmarc.analyses.windows import Window
+from todoke.dmarc.analysis import ClassificationKind, SourceSummary
+from todoke.dmarc.analysis.readiness import condense
 from todoke.dmarc.identification import own_sources_index
 from todoke.dmarc.identify import Catalogue, load_catalogue
 from todoke.dmarc.models import (
@@ -67,6 +71,8 @@ class ComputedAnalysis:
     tallies: list[PatternTally]
     policy: dict[str, Any] | None
     days_with_data: int
+    #: as stored in `DmarcSourceAnalysis.highlights` (see `summaries.highlights_json`)
+    highlights: dict[str, Any]
 
 
 def compute_analyses(
@@ -77,8 +83,9 @@ def compute_analyses(
     windows: Sequence[Window],
     catalogue: Catalogue | None = None,
 ) -> list[ComputedAnalysis]:
-    """Analyse `domain` over `windows` (all ending the same day) with one scan of the roll-up.
-    No permission check: it only reads, and callers check."""
+    """Analyse `domain` over `windows` (all ending the same day) with one scan of the roll-up,
+    which also covers the period before each window (for its changes). No permission check:
+    it only reads, and callers check."""
     catalogue = catalogue or load_catalogue()
     started = time.perf_counter()
     computed_at = clock_of(session).now()
@@ -86,7 +93,11 @@ def compute_analyses(
     # snapshot, and a report landing in between must make the analysis stale, not be lost.
     watermark = current_watermark(session, org_id=org.id, domain=domain, catalogue=catalogue)
     until = windows[0].until
-    cuts = sorted({w.since for w in windows} | {w.recent_since for w in windows})
+    cuts = sorted(
+        {w.since for w in windows}
+        | {w.recent_since for w in windows}
+        | {previous_since(w) for w in windows}
+    )
     groups = aggregate(session, org_id=org.id, domain=domain, until=until, cuts=cuts)
     shapes = shapes_by_id(session, (shape for g in groups.values() for shape, _ in g.entries))
     own = own_sources_index(session, org.id)
@@ -94,9 +105,13 @@ def compute_analyses(
     senders: dict[str, SenderIdentity | None] = {}
     results = []
     for window in windows:
+        slot = cuts.index(window.since)
+        previous = previous_volumes(
+            groups, previous_slot=cuts.index(previous_since(window)), slot=slot, shapes=shapes
+        )
         sources = analyse(
             groups,
-            slot=cuts.index(window.since),
+            slot=slot,
             recent_slot=cuts.index(window.recent_since),
             shapes=shapes,
             own=own,
@@ -123,6 +138,7 @@ def compute_analyses(
                 tallies=tally_patterns(sources),
                 policy=policy,
                 days_with_data=int(days or 0),
+                highlights=highlights_json(sources, window_changes(window, sources, previous)),
             )
         )
     elapsed = round((time.perf_counter() - started) * 1000)
@@ -259,6 +275,7 @@ def _fill_header(header: DmarcSourceAnalysis, analysis: ComputedAnalysis) -> Non
     header.kinds = _kinds(sources)
     header.patterns = [_pattern_json(tally) for tally in analysis.tallies]
     header.readiness = _readiness_json(analysis)
+    header.highlights = analysis.highlights
 
 
 def listed_for_readiness(view: SourceView) -> bool:
@@ -294,11 +311,37 @@ def _readiness_json(analysis: ComputedAnalysis) -> dict[str, Any]:
             totals = recent.setdefault(kind, [0, 0])
             totals[0] += view.recent_messages
             totals[1] += view.recent_pass
+    failing = [
+        SourceSummary(
+            view.source_ip, view.classification.kind, view.sender, view.messages,
+            view.dmarc_pass, view.classification.dominant_pattern,
+        )
+        for view in analysis.sources
+        if listed_for_readiness(view)
+    ]  # fmt: skip
+    groups = [
+        SourceSummary(f"({kind})", cast(ClassificationKind, kind), None, messages, passing)
+        for kind, (messages, passing) in unlisted.items()
+    ]
+    listed = [summary for summary in condense([*groups, *failing]) if summary.failing > 0]
     return {
         "policy": analysis.policy,
         "days_with_data": analysis.days_with_data,
         "unlisted": unlisted,
         "recent": recent,
+        "listed": [_summary_json(summary) for summary in listed],
+    }
+
+
+def _summary_json(summary: SourceSummary) -> dict[str, Any]:
+    return {
+        "source": summary.source,
+        "kind": summary.kind,
+        "sender": _sender_json(summary.sender),
+        "messages": summary.messages,
+        "passing": summary.passing,
+        "dominant_pattern": summary.dominant_pattern,
+        "sources": summary.sources,
     }
 
 
@@ -310,7 +353,12 @@ def _pattern_json(tally: PatternTally) -> dict[str, Any]:
     return {
         "pattern": tally.pattern_id,
         "messages": tally.messages,
-        "sources": len(tally.sources),
+        "sources": tally.source_count,
+        "affected": [
+            [source.source_ip, _sender_json(source.sender), source.messages]
+            for source in tally.sources
+        ],
+        "senders": [_sender_json(sender) for sender in tally.senders],
         "example_shape": asdict(tally.example_shape),
         "example_sender": _sender_json(tally.example_sender),
     }

@@ -14,12 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Final
 
 from todoke.dmarc.analyses.compute import SourceView
 from todoke.dmarc.analysis import Advice, PatternId, advise, pattern_of
 from todoke.dmarc.analysis.texts import as_locale
 from todoke.dmarc.identify import Catalogue
 from todoke.dmarc.shapes import AuthShape, SenderIdentity
+
+#: affected sources kept per pattern, largest first; a big domain's spoofing pattern has a
+#: hundred thousand, which no page should list (the sources table pages through them)
+AFFECTED_LISTED: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +38,23 @@ class AffectedSource:
 class PatternTally:
     pattern_id: PatternId
     messages: int
+    #: the AFFECTED_LISTED largest
     sources: list[AffectedSource]
     example_shape: AuthShape
     example_sender: SenderIdentity | None
+    #: every affected source
+    source_count: int
+    #: the known senders among every affected source, in the order of the sources
+    senders: tuple[SenderIdentity, ...]
 
 
 @dataclass
 class PatternView:
     pattern_id: PatternId
     messages: int
+    #: the AFFECTED_LISTED largest
     sources: list[AffectedSource]
+    source_count: int
     advice: Advice
     #: the concrete fix for each known sender among the sources, in the asked language
     sender_fixes: list[tuple[str, str]]
@@ -73,16 +85,27 @@ def tally_patterns(sources: Sequence[SourceView]) -> list[PatternTally]:
     tallies = []
     for pattern, messages in sorted(volumes.items(), key=lambda item: -item[1]):
         _, shape, sender = example[pattern]
+        ordered = sorted(affected[pattern], key=lambda source: -source.messages)
         tallies.append(
             PatternTally(
                 pattern_id=pattern,
                 messages=messages,
-                sources=sorted(affected[pattern], key=lambda source: -source.messages),
+                sources=ordered[:AFFECTED_LISTED],
                 example_shape=shape,
                 example_sender=sender,
+                source_count=len(ordered),
+                senders=known_senders(ordered),
             )
         )
     return tallies
+
+
+def known_senders(sources: Sequence[AffectedSource]) -> tuple[SenderIdentity, ...]:
+    found: dict[SenderIdentity, None] = {}
+    for source in sources:
+        if source.sender is not None:
+            found.setdefault(source.sender, None)
+    return tuple(found)
 
 
 def advise_patterns(
@@ -94,10 +117,9 @@ def advise_patterns(
         sender = tally.example_sender
         entry = catalogue.get(sender.key) if sender else None
         fixes: dict[str, str] = {}
-        for source in tally.sources:
-            known = source.sender
-            known_entry = catalogue.get(known.key) if known else None
-            if known and known_entry:
+        for known in tally.senders:
+            known_entry = catalogue.get(known.key)
+            if known_entry:
                 name = known.name_ja if lang == "ja" else known.name
                 fixes.setdefault(name, known_entry.fix(lang, domain))
         views.append(
@@ -105,6 +127,7 @@ def advise_patterns(
                 pattern_id=tally.pattern_id,
                 messages=tally.messages,
                 sources=list(tally.sources),
+                source_count=tally.source_count,
                 advice=advise(
                     tally.pattern_id,
                     locale=lang,

@@ -77,6 +77,8 @@ QUARANTINE_PASS_RATE: Final = 0.98
 REJECT_PASS_RATE: Final = 0.99
 BLOCKER_SHARE: Final = 0.005
 BLOCKER_MIN_MESSAGES: Final = 10
+#: failing sources listed one by one besides those blocking; the rest are added up per kind
+LISTED_BLOCKERS: Final = 20
 #: RFC 7489 §6.6.4 sampling for the first quarantine step: about a quarter of failing mail.
 FIRST_QUARANTINE_PCT: Final = "25"
 FIXABLE_KINDS: Final[frozenset[ClassificationKind]] = frozenset(
@@ -95,6 +97,8 @@ class SourceSummary:
     messages: int
     passing: int
     dominant_pattern: PatternId | None = None
+    #: more than one: a group of small failing sources of one kind (see `condense`)
+    sources: int = 1
 
     @property
     def failing(self) -> int:
@@ -111,6 +115,8 @@ class Blocker:
     dominant_pattern: PatternId | None
     #: whether it stops the next step (see the module's definition)
     blocking: bool
+    #: more than one: the smaller failing sources of `kind`, added up
+    sources: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,9 +166,17 @@ def pass_rate(summaries: Sequence[SourceSummary]) -> float | None:
     return passing / messages if messages else None
 
 
-def find_blockers(summaries: Sequence[SourceSummary]) -> tuple[Blocker, ...]:
+def _floor(summaries: Sequence[SourceSummary]) -> float:
     legitimate, _ = legitimate_volumes(summaries)
-    floor = max(BLOCKER_MIN_MESSAGES, BLOCKER_SHARE * legitimate)
+    return max(BLOCKER_MIN_MESSAGES, BLOCKER_SHARE * legitimate)
+
+
+def _blocks(summary: SourceSummary, floor: float) -> bool:
+    return summary.sources == 1 and summary.kind in FIXABLE_KINDS and summary.failing >= floor
+
+
+def find_blockers(summaries: Sequence[SourceSummary]) -> tuple[Blocker, ...]:
+    floor = _floor(summaries)
     found = [
         Blocker(
             source=summary.source,
@@ -171,12 +185,45 @@ def find_blockers(summaries: Sequence[SourceSummary]) -> tuple[Blocker, ...]:
             messages=summary.messages,
             failing=summary.failing,
             dominant_pattern=summary.dominant_pattern,
-            blocking=summary.kind in FIXABLE_KINDS and summary.failing >= floor,
+            blocking=_blocks(summary, floor),
+            sources=summary.sources,
         )
-        for summary in summaries
+        for summary in condense(summaries)
         if summary.kind != "spoofing_suspected" and summary.failing > 0
     ]
     return tuple(sorted(found, key=lambda blocker: (-blocker.failing, blocker.source)))
+
+
+def condense(summaries: Sequence[SourceSummary]) -> list[SourceSummary]:
+    """The same volumes with the failing legitimate sources that neither block nor are among
+    the `LISTED_BLOCKERS` largest added up per kind: a big domain has thousands of forwarders
+    failing a little each, and nobody reads (or should wait for) a list of them all.
+    Condensing a condensed list changes nothing."""
+    floor = _floor(summaries)
+    candidates = [
+        summary
+        for summary in summaries
+        if summary.kind != "spoofing_suspected" and summary.failing > 0 and summary.sources == 1
+    ]
+    largest = sorted(candidates, key=lambda summary: (-summary.failing, summary.source))
+    kept = {id(summary) for summary in largest[:LISTED_BLOCKERS]}
+    kept.update(id(summary) for summary in candidates if _blocks(summary, floor))
+    condensed: list[SourceSummary] = []
+    groups: dict[ClassificationKind, list[int]] = {}
+    for summary in summaries:
+        grouped = summary.kind != "spoofing_suspected" and summary.failing > 0
+        if not grouped or id(summary) in kept:
+            condensed.append(summary)
+            continue
+        totals = groups.setdefault(summary.kind, [0, 0, 0])
+        totals[0] += summary.messages
+        totals[1] += summary.passing
+        totals[2] += summary.sources
+    condensed.extend(
+        SourceSummary(f"({kind})", kind, None, messages, passing, None, sources)
+        for kind, (messages, passing, sources) in sorted(groups.items())
+    )
+    return condensed
 
 
 def percent(rate: float) -> str:

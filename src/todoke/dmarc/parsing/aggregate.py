@@ -28,6 +28,7 @@ from todoke.dmarc.report_types import (
     AggregateSchema,
     PolicyPublished,
 )
+from todoke.i18n import N_
 
 RFC9990_NAMESPACE = "urn:ietf:params:xml:ns:dmarc-2.0"
 _XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -83,7 +84,9 @@ def _child(element: etree._Element | None, name: str) -> etree._Element | None:
 def _required(value: str | None, path: str) -> str:
     if value is None:
         raise ParseRefused(
-            "report.missing_field", f"The aggregate report has no value for <{path}>."
+            "report.missing_field",
+            N_("The aggregate report has no value for <%(element)s>."),
+            element=path,
         )
     return value
 
@@ -97,7 +100,9 @@ def _metadata(element: etree._Element) -> _Metadata:
     date_range = _child(element, "date_range")
     if date_range is None:
         raise ParseRefused(
-            "report.missing_field", "The aggregate report has no <report_metadata/date_range>."
+            "report.missing_field",
+            N_("The aggregate report has no <%(element)s>."),
+            element="report_metadata/date_range",
         )
     bounds = _cleaned(date_range)
     begin_text = _required(bounds.get("begin"), "report_metadata/date_range/begin")
@@ -107,8 +112,9 @@ def _metadata(element: etree._Element) -> _Metadata:
         bad = ("begin", begin_text) if begin is None else ("end", end_text)
         raise ParseRefused(
             "report.invalid_field",
-            f"<report_metadata/date_range/{bad[0]}> is {bad[1][:40]!r}, not seconds since "
-            "the epoch.",
+            N_("<report_metadata/date_range/%(field)s> is %(value)r, not seconds since the epoch."),
+            field=bad[0],
+            value=bad[1][:40],
         )
     # RFC 9990 allows xml:lang on the root and on free-text elements; the first one wins.
     parent = element.getparent()
@@ -136,7 +142,9 @@ def _policy(element: etree._Element, state: _State) -> PolicyPublished:
     policy_domain = values.domain(texts.get("domain"))
     if policy_domain is None:
         raise ParseRefused(
-            "report.missing_field", "The aggregate report has no <policy_published/domain>."
+            "report.missing_field",
+            N_("The aggregate report has no <%(element)s>."),
+            element="policy_published/domain",
         )
     pct: int | None = None
     if (pct_text := texts.get("pct")) is not None:
@@ -172,7 +180,8 @@ def _consume(element: etree._Element, state: _State) -> None:
             if len(state.records) >= state.max_records:
                 raise ParseRefused(
                     "report.too_many_records",
-                    f"The aggregate report has more than {state.max_records} records.",
+                    N_("The aggregate report has more than %(count)s records."),
+                    count=state.max_records,
                 )
             state.records.append(record)
     elif name == "report_metadata":
@@ -206,8 +215,11 @@ def _require_feedback(name: str) -> None:
     if name != "feedback":
         raise ParseRefused(
             "xml.wrong_root",
-            f"The XML root element is <{name[:60]}>, not <feedback>; it is not a DMARC "
-            "aggregate report.",
+            N_(
+                "The XML root element is <%(element)s>, not <feedback>; it is not a DMARC "
+                "aggregate report."
+            ),
+            element=name[:60],
         )
 
 
@@ -231,10 +243,16 @@ def parse_aggregate(data: bytes, *, max_records: int) -> AggregateReport:
         for element in root:
             _consume(element, state)
     if state.metadata is None:
-        raise ParseRefused("report.missing_field", "The aggregate report has no <report_metadata>.")
+        raise ParseRefused(
+            "report.missing_field",
+            N_("The aggregate report has no <%(element)s>."),
+            element="report_metadata",
+        )
     if state.policy is None:
         raise ParseRefused(
-            "report.missing_field", "The aggregate report has no <policy_published>."
+            "report.missing_field",
+            N_("The aggregate report has no <%(element)s>."),
+            element="policy_published",
         )
     metadata = state.metadata
     warnings = [f"reporter error: {text}" for text in metadata.reporter_errors] + state.warnings

@@ -16,7 +16,14 @@ from collections.abc import Iterator
 
 from todoke.dmarc.parsing.errors import ParseRefused
 from todoke.dmarc.parsing.limits import Budget
+from todoke.i18n import N_
 
+_GZIP_TOO_LARGE = N_(
+    "The gzip data decompresses to more than the limit of %(limit)s bytes for one input file."
+)
+_ZIP_TOO_LARGE = N_(
+    "The zip archive decompresses to more than the limit of %(limit)s bytes for one input file."
+)
 _IN_CHUNK = 64 * 1024
 _OUT_CHUNK = 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -48,13 +55,13 @@ def _inflate_member(
         position += len(chunk)
         while chunk and not stream.eof:
             piece = stream.decompress(chunk, min(_OUT_CHUNK, budget.remaining + 1))
-            budget.spend(len(piece), code="gzip.too_large", what="The gzip data")
+            budget.spend(len(piece), code="gzip.too_large", what=_GZIP_TOO_LARGE)
             out += piece
             chunk = stream.unconsumed_tail
         if stream.eof:
             return position - len(stream.unused_data)
     if not stream.eof:
-        raise ParseRefused("gzip.truncated", "The gzip data ends before its end marker.")
+        raise ParseRefused("gzip.truncated", N_("The gzip data ends before its end marker."))
     return position
 
 
@@ -68,7 +75,10 @@ def gunzip(data: bytes, budget: Budget) -> bytes:
             position = _inflate_member(zlib.decompressobj(wbits=31), view, position, out, budget)
         except zlib.error as error:
             raise ParseRefused(
-                "gzip.bad_archive", f"The gzip data is corrupt after {len(out)} bytes: {error}."
+                "gzip.bad_archive",
+                N_("The gzip data is corrupt after %(size)s bytes: %(reason)s."),
+                size=len(out),
+                reason=str(error),
             ) from None
         # Trailing bytes that do not start another member (often NUL padding) are ignored,
         # as gzip(1) does.
@@ -107,19 +117,21 @@ def _central_entry_count(data: bytes, limit: int) -> int | None:
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: Budget) -> bytes:
     if info.flag_bits & 0x1:
-        raise ParseRefused("zip.encrypted", "The zip member is encrypted and cannot be read.")
+        raise ParseRefused("zip.encrypted", N_("The zip member is encrypted and cannot be read."))
     if info.file_size > budget.remaining:
         # The declared size is only a hint (it can lie), but an honest bomb stops here at once.
-        budget.spend(info.file_size, code="zip.too_large", what="The zip archive")
+        budget.spend(info.file_size, code="zip.too_large", what=_ZIP_TOO_LARGE)
     out = bytearray()
     try:
         with archive.open(info) as member:
             while piece := member.read(min(_OUT_CHUNK, budget.remaining + 1)):
-                budget.spend(len(piece), code="zip.too_large", what="The zip archive")
+                budget.spend(len(piece), code="zip.too_large", what=_ZIP_TOO_LARGE)
                 out += piece
     except _ZIP_READ_ERRORS as error:
         raise ParseRefused(
-            "zip.bad_member", f"The zip member cannot be decompressed: {error}."
+            "zip.bad_member",
+            N_("The zip member cannot be decompressed: %(reason)s."),
+            reason=str(error),
         ) from None
     return bytes(out)
 
@@ -132,12 +144,15 @@ def _open_zip(data: bytes, max_members: int) -> zipfile.ZipFile:
     if count > max_members:
         raise ParseRefused(
             "zip.too_many_members",
-            f"The zip archive has more than {max_members} members.",
+            N_("The zip archive has more than %(count)s members."),
+            count=max_members,
         )
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except _ZIP_READ_ERRORS as error:
-        raise ParseRefused("zip.bad_archive", f"The zip archive is corrupt: {error}.") from None
+        raise ParseRefused(
+            "zip.bad_archive", N_("The zip archive is corrupt: %(reason)s."), reason=str(error)
+        ) from None
 
 
 def zip_members(
@@ -153,7 +168,9 @@ def zip_members(
         members = [info for info in archive.infolist() if not info.is_dir()]
         if len(members) > max_members:
             raise ParseRefused(
-                "zip.too_many_members", f"The zip archive has more than {max_members} members."
+                "zip.too_many_members",
+                N_("The zip archive has more than %(count)s members."),
+                count=max_members,
             )
         for info in members:
             member_name = info.filename.replace("\n", " ")[:200] or "(unnamed)"

@@ -10,6 +10,7 @@ from todoke.dmarc.parsing.errors import FileError, ParseOutcome, ParseRefused
 from todoke.dmarc.parsing.limits import DEFAULT_LIMITS, Budget, ParseLimits
 from todoke.dmarc.parsing.mime import read_email
 from todoke.dmarc.parsing.tls import parse_tls
+from todoke.i18n import N_
 
 _CONTAINERS = ("gzip", "zip", "email")
 
@@ -24,23 +25,23 @@ class _Walk:
         try:
             self._parse(data, name, depth)
         except ParseRefused as refused:
-            self.outcome.errors.append(FileError(name, refused.code, refused.message))
+            self.outcome.errors.append(refused.at(name))
 
     def _parse(self, data: bytes, name: str, depth: int) -> None:
         kind = sniff(data)
         if kind in _CONTAINERS and depth >= self.limits.max_nesting:
             raise ParseRefused(
                 "input.too_deep",
-                f"The {kind} container is nested more than {self.limits.max_nesting} levels deep.",
+                N_("The %(kind)s container is nested more than %(levels)s levels deep."),
+                kind=kind,
+                levels=self.limits.max_nesting,
             )
         if kind == "gzip":
             self._parse(gunzip(data, self.budget), name, depth + 1)
         elif kind == "zip":
             for member, content in zip_members(data, self.budget, self.limits.max_archive_members):
                 if isinstance(content, ParseRefused):
-                    self.outcome.errors.append(
-                        FileError(f"{name}!{member}", content.code, content.message)
-                    )
+                    self.outcome.errors.append(content.at(f"{name}!{member}"))
                 else:
                     self.parse(content, f"{name}!{member}", depth + 1)
         elif kind == "email":
@@ -54,12 +55,15 @@ class _Walk:
         elif kind == "json":
             self.outcome.reports.append(parse_tls(data))
         elif kind == "empty":
-            raise ParseRefused("input.empty", "The file is empty.")
+            raise ParseRefused("input.empty", N_("The file is empty."))
         else:
             raise ParseRefused(
                 "input.unknown_format",
-                f"The content is not XML, JSON, gzip, zip or an email message (it starts with "
-                f"{data[:8].hex(' ')}).",
+                N_(
+                    "The content is not XML, JSON, gzip, zip or an email message (it starts "
+                    "with %(start)s)."
+                ),
+                start=data[:8].hex(" "),
             )
 
 
@@ -77,7 +81,8 @@ def parse_report_bytes(
             FileError(
                 name,
                 "input.too_large",
-                f"The file is {len(data)} bytes, over the limit of {limits.max_input_bytes}.",
+                N_("The file is %(size)s bytes, over the limit of %(limit)s."),
+                {"size": len(data), "limit": limits.max_input_bytes},
             )
         )
         return outcome

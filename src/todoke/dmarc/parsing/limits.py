@@ -37,11 +37,8 @@ class Budget:
         self.remaining = limits.max_decompressed_bytes
 
     def spend(self, size: int, *, code: str, what: str) -> None:
+        """`what` is a catalogue template naming the input, with `%(limit)s` for the limit."""
         if size > self.remaining:
             self.remaining = 0
-            raise ParseRefused(
-                code,
-                f"{what} decompresses to more than the limit of "
-                f"{self.limits.max_decompressed_bytes} bytes for one input file.",
-            )
+            raise ParseRefused(code, what, limit=self.limits.max_decompressed_bytes)
         self.remaining -= size

@@ -19,6 +19,7 @@ from todoke.dmarc.parsing import failure
 from todoke.dmarc.parsing.errors import ParseRefused
 from todoke.dmarc.parsing.limits import Budget
 from todoke.dmarc.report_types import FailureReport
+from todoke.i18n import N_
 
 #: MIME nesting a real report never comes close to; deeper is an attack on the parser
 _MAX_MIME_DEPTH = 32
@@ -86,14 +87,18 @@ def _parse(data: bytes) -> Message:
     try:
         return BytesParser(policy=compat32).parsebytes(data)
     except (RecursionError, *_MESSAGE_ERRORS) as error:
-        raise ParseRefused("email.malformed", f"The email cannot be parsed: {error}.") from None
+        raise ParseRefused(
+            "email.malformed", N_("The email cannot be parsed: %(reason)s."), reason=str(error)
+        ) from None
 
 
 def _walk(part: Message, depth: int = 0) -> Iterator[Message]:
     """Every part, containers first, like Message.walk() but with a depth bound."""
     if depth > _MAX_MIME_DEPTH:
         raise ParseRefused(
-            "email.too_deep", f"The email nests MIME parts more than {_MAX_MIME_DEPTH} deep."
+            "email.too_deep",
+            N_("The email nests MIME parts more than %(depth)s deep."),
+            depth=_MAX_MIME_DEPTH,
         )
     yield part
     if part.is_multipart():
@@ -123,7 +128,14 @@ def _decoded(part: Message, budget: Budget) -> bytes:
     except _MESSAGE_ERRORS:
         payload = None
     data = payload if isinstance(payload, bytes) else b""
-    budget.spend(len(data), code="email.too_large", what="The email's decoded parts")
+    budget.spend(
+        len(data),
+        code="email.too_large",
+        what=N_(
+            "The email's decoded parts decompress to more than the limit of %(limit)s bytes "
+            "for one input file."
+        ),
+    )
     return data
 
 
@@ -152,8 +164,11 @@ def _arf(message: Message, parts: list[Message], budget: Budget) -> FailureRepor
     if feedback_type.lower() != "auth-failure":
         raise ParseRefused(
             "failure.unsupported_feedback_type",
-            f"The feedback report is of type {feedback_type[:40]!r}, not auth-failure; "
-            "it is not a DMARC failure report.",
+            N_(
+                "The feedback report is of type %(type)r, not auth-failure; it is not a DMARC "
+                "failure report."
+            ),
+            type=feedback_type[:40],
         )
     original_part = next(
         (
@@ -198,7 +213,9 @@ def read_email(data: bytes, name: str, budget: Budget, max_parts: int) -> EmailC
         if _is_candidate(part, content_type):
             if len(contents.attachments) >= max_parts:
                 raise ParseRefused(
-                    "email.too_many_parts", f"The email has more than {max_parts} attachments."
+                    "email.too_many_parts",
+                    N_("The email has more than %(count)s attachments."),
+                    count=max_parts,
                 )
             contents.attachments.append(
                 Attachment(
@@ -222,6 +239,7 @@ def read_email(data: bytes, name: str, budget: Budget, max_parts: int) -> EmailC
         seen = ", ".join(sorted({_content_type(p) for p in leaves})) or "no parts"
         raise ParseRefused(
             "email.no_report",
-            f"The email contains no DMARC or TLS report (its parts are: {seen[:200]}).",
+            N_("The email contains no DMARC or TLS report (its parts are: %(parts)s)."),
+            parts=seen[:200],
         )
     return contents

@@ -12,22 +12,26 @@ from datetime import datetime
 from todoke.dmarc.parsing import values
 from todoke.dmarc.parsing.errors import ParseRefused
 from todoke.dmarc.report_types import TLSFailureDetail, TLSPolicyResult, TLSReport
+from todoke.i18n import N_
 
 #: top-level fields of RFC 8460 section 4.3; a JSON document with none of them is something else
 _REPORT_FIELDS = frozenset({"organization-name", "date-range", "report-id", "policies"})
 
 
 def _missing(path: str) -> ParseRefused:
-    return ParseRefused("report.missing_field", f"The TLS report has no {path!r} field.")
+    return ParseRefused(
+        "report.missing_field", N_("The TLS report has no %(path)r field."), path=path
+    )
 
 
-def _invalid(path: str, expected: str) -> ParseRefused:
-    return ParseRefused("tls.invalid_field", f"The TLS report field {path!r} is not {expected}.")
+def _invalid(path: str, template: str) -> ParseRefused:
+    """`template` names what the field should be, with `%(path)r` for the field."""
+    return ParseRefused("tls.invalid_field", template, path=path)
 
 
 def _object(value: object, path: str) -> dict[str, object]:
     if not isinstance(value, dict):
-        raise _invalid(path, "an object")
+        raise _invalid(path, N_("The TLS report field %(path)r is not an object."))
     return value
 
 
@@ -38,7 +42,7 @@ def _string(document: dict[str, object], key: str, path: str, *, required: bool)
             raise _missing(f"{path}{key}")
         return None
     if not isinstance(value, str):
-        raise _invalid(f"{path}{key}", "a string")
+        raise _invalid(f"{path}{key}", N_("The TLS report field %(path)r is not a string."))
     return values.clean(value)
 
 
@@ -48,7 +52,9 @@ def _count(document: dict[str, object], key: str, path: str) -> int:
         raise _missing(f"{path}{key}")
     # bool is an int subclass in Python; JSON true is not a count
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _invalid(f"{path}{key}", "a non-negative integer")
+        raise _invalid(
+            f"{path}{key}", N_("The TLS report field %(path)r is not a non-negative integer.")
+        )
     return value
 
 
@@ -58,7 +64,7 @@ def _strings(value: object, path: str) -> tuple[str, ...]:
     if isinstance(value, str):  # some reporters send one mx-host as a plain string
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _invalid(path, "a list of strings")
+        raise _invalid(path, N_("The TLS report field %(path)r is not a list of strings."))
     return tuple(item.strip() for item in value if item.strip())
 
 
@@ -98,7 +104,9 @@ def _policy_result(value: object, path: str) -> TLSPolicyResult:
         raise _missing(f"{path}.policy.policy-domain")
     details = entry.get("failure-details") or []
     if not isinstance(details, list):
-        raise _invalid(f"{path}.failure-details", "a list")
+        raise _invalid(
+            f"{path}.failure-details", N_("The TLS report field %(path)r is not a list.")
+        )
     return TLSPolicyResult(
         policy_type=(
             _string(policy, "policy-type", f"{path}.policy.", required=True) or ""
@@ -121,7 +129,9 @@ def _datetime(date_range: dict[str, object], key: str) -> datetime:
         raise _missing(f"date-range.{key}")
     parsed = values.iso_datetime(date_range[key])
     if parsed is None:
-        raise _invalid(f"date-range.{key}", "an RFC 3339 date-time")
+        raise _invalid(
+            f"date-range.{key}", N_("The TLS report field %(path)r is not an RFC 3339 date-time.")
+        )
     return parsed
 
 
@@ -130,18 +140,24 @@ def _load(data: bytes) -> object:
         text = data.decode("utf-8-sig")  # RFC 8460 section 4.3: UTF-8 JSON
     except UnicodeDecodeError as error:
         raise ParseRefused(
-            "encoding.invalid", f"The JSON is not valid UTF-8 (bad byte at offset {error.start})."
+            "encoding.invalid",
+            N_("The JSON is not valid UTF-8 (bad byte at offset %(offset)s)."),
+            offset=error.start,
         ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise ParseRefused(
             "tls.invalid_json",
-            f"The JSON is not well-formed at line {error.lineno}, column {error.colno}: "
-            f"{error.msg}.",
+            N_("The JSON is not well-formed at line %(line)s, column %(column)s: %(reason)s."),
+            line=error.lineno,
+            column=error.colno,
+            reason=error.msg,
         ) from None
     except (RecursionError, ValueError) as error:  # absurd nesting, 5,000-digit numbers
-        raise ParseRefused("tls.invalid_json", f"The JSON cannot be read: {error}.") from None
+        raise ParseRefused(
+            "tls.invalid_json", N_("The JSON cannot be read: %(reason)s."), reason=str(error)
+        ) from None
 
 
 def parse_tls(data: bytes) -> TLSReport:
@@ -149,8 +165,10 @@ def parse_tls(data: bytes) -> TLSReport:
     if not isinstance(document, dict) or _REPORT_FIELDS.isdisjoint(document):
         raise ParseRefused(
             "tls.not_a_report",
-            "The JSON is not an SMTP TLS report (RFC 8460): it has none of organization-name, "
-            "date-range, report-id or policies.",
+            N_(
+                "The JSON is not an SMTP TLS report (RFC 8460): it has none of "
+                "organization-name, date-range, report-id or policies."
+            ),
         )
     organization = _string(document, "organization-name", "", required=True)
     report_id = _string(document, "report-id", "", required=True)
@@ -163,7 +181,7 @@ def parse_tls(data: bytes) -> TLSReport:
     if policies is None:
         raise _missing("policies")
     if not isinstance(policies, list):
-        raise _invalid("policies", "a list")
+        raise _invalid("policies", N_("The TLS report field %(path)r is not a list."))
     return TLSReport(
         organization_name=organization,
         report_id=report_id,

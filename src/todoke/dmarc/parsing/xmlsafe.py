@@ -18,6 +18,7 @@ from typing import Literal
 from lxml import etree
 
 from todoke.dmarc.parsing.errors import ParseRefused
+from todoke.i18n import N_
 
 _Event = Literal["start", "end"]
 #: a prolog (declaration, comments, processing instructions) longer than this is not a report
@@ -63,8 +64,8 @@ def check_prolog(data: bytes) -> None:
     if declared and not wide and declared.group(1).lower().startswith(("utf-16", "utf-32", "ucs")):
         raise ParseRefused(
             "encoding.invalid",
-            f"The XML declares encoding {declared.group(1)!r} but its bytes are not in that "
-            "encoding.",
+            N_("The XML declares encoding %(encoding)r but its bytes are not in that encoding."),
+            encoding=declared.group(1),
         )
     position = 0
     while True:
@@ -73,8 +74,8 @@ def check_prolog(data: bytes) -> None:
         if position >= _PROLOG_WINDOW:
             raise ParseRefused(
                 "xml.malformed",
-                f"The XML prolog (before the root element) is longer than {_PROLOG_WINDOW} "
-                "characters.",
+                N_("The XML prolog (before the root element) is longer than %(count)s characters."),
+                count=_PROLOG_WINDOW,
             )
         if text.startswith("<?", position):
             end = text.find("?>", position + 2)
@@ -83,8 +84,10 @@ def check_prolog(data: bytes) -> None:
         elif text[position : position + 9].upper() == "<!DOCTYPE":
             raise ParseRefused(
                 "xml.doctype_refused",
-                "The XML contains a DOCTYPE declaration, which DMARC reports never need and "
-                "which can carry entity bombs or external entities; it was not parsed.",
+                N_(
+                    "The XML contains a DOCTYPE declaration, which DMARC reports never need and "
+                    "which can carry entity bombs or external entities; it was not parsed."
+                ),
             )
         else:
             return
@@ -99,13 +102,23 @@ def syntax_error(error: etree.XMLSyntaxError) -> ParseRefused:
     if error.code in _ENCODING_ERRORS:
         return ParseRefused(
             "encoding.invalid",
-            f"The XML is not valid in its declared encoding near line {line}: {detail}.",
+            N_("The XML is not valid in its declared encoding near line %(line)s: %(reason)s."),
+            line=line,
+            reason=detail,
         )
     if error.code in _TRUNCATION_ERRORS or "Premature end" in detail:
         return ParseRefused(
-            "xml.truncated", f"The XML ends early (truncated?) at line {line}: {detail}."
+            "xml.truncated",
+            N_("The XML ends early (truncated?) at line %(line)s: %(reason)s."),
+            line=line,
+            reason=detail,
         )
-    return ParseRefused("xml.malformed", f"The XML is not well-formed at line {line}: {detail}.")
+    return ParseRefused(
+        "xml.malformed",
+        N_("The XML is not well-formed at line %(line)s: %(reason)s."),
+        line=line,
+        reason=detail,
+    )
 
 
 def _iterparse(
@@ -129,7 +142,9 @@ def _iterparse(
         raise syntax_error(error) from None
     except (LookupError, ValueError) as error:  # unknown codec names surface as these
         raise ParseRefused(
-            "encoding.invalid", f"The XML encoding cannot be decoded: {error}."
+            "encoding.invalid",
+            N_("The XML encoding cannot be decoded: %(reason)s."),
+            reason=str(error),
         ) from None
 
 
@@ -176,7 +191,7 @@ def parse_tree(data: bytes) -> etree._Element | None:
         return None
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
-        raise ParseRefused("xml.doctype_refused", "The XML contains a DOCTYPE declaration.")
+        raise ParseRefused("xml.doctype_refused", N_("The XML contains a DOCTYPE declaration."))
     return root
 
 
@@ -196,9 +211,9 @@ def root_name(data: bytes) -> tuple[str, str | None]:
     for _event, element in _iterparse(data, ("start",), None):
         tree = element.getroottree()
         if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-            raise ParseRefused("xml.doctype_refused", "The XML contains a DOCTYPE declaration.")
+            raise ParseRefused("xml.doctype_refused", N_("The XML contains a DOCTYPE declaration."))
         return split_tag(element.tag)
-    raise ParseRefused("xml.malformed", "The XML has no root element.")
+    raise ParseRefused("xml.malformed", N_("The XML has no root element."))
 
 
 def iter_ends(data: bytes, tags: tuple[str, ...]) -> Iterator[etree._Element]:
