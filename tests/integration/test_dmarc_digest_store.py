@@ -21,7 +21,7 @@ from tests.integration.test_dmarc_digest import section
 from tests.integration.test_dmarc_pages import cells, text_of, use_language
 from todoke.accounts.models import Organisation
 from todoke.authz import CLI_ACTOR
-from todoke.dmarc import digest, digest_store, insights, posture, queries, services
+from todoke.dmarc import digest, digest_job, digest_store, insights, posture, queries, services
 from todoke.dmarc.analyses import AnalysedSource
 from todoke.dmarc.digest_data import month_period
 from todoke.dmarc.digest_freshness import DigestStaleReason, month_watermark, stale_reason
@@ -240,6 +240,39 @@ def test_a_big_digest_waits_a_day_for_identification_alone(
             )
         )
     assert refresh(kept.runtime).refreshed["identification"] == waited.waiting
+
+
+def test_a_big_running_months_digest_follows_new_reports_hourly(
+    kept: Kept, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_store, "RECOMPUTE_ON_READ_MAX_SOURCES", 0)
+    before = stored_rows(kept)
+    ingest_report(kept, kept.today, "today")
+    waited = refresh(kept.runtime)
+    assert sum(waited.refreshed.values()) == 0
+    assert waited.waiting == 1
+    assert stored_rows(kept) == before
+    assert reason(kept, DOMAIN, kept.running) == "reports"
+    with kept.runtime.session() as session, session.begin():
+        session.execute(
+            update(DmarcMonthDigest)
+            .where(DmarcMonthDigest.month == kept.running)
+            .values(computed_at=kept.runtime.clock.now() - digest_job.RUNNING_MONTH_GRACE)
+        )
+    assert refresh(kept.runtime).refreshed == {"reports": 1}
+    assert reason(kept, DOMAIN, kept.running) is None
+
+
+def test_a_big_complete_months_digest_follows_a_late_report_at_once(
+    kept: Kept, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(digest_store, "RECOMPUTE_ON_READ_MAX_SOURCES", 0)
+    ingest_report(kept, kept.last + timedelta(days=9), "late-last-month")
+    result = refresh(kept.runtime)
+    # the running month (which compares itself with last month) waits; last month does not
+    assert (result.refreshed, result.waiting) == ({"reports": 1}, 1)
+    assert reason(kept, DOMAIN, kept.last) is None
+    assert reason(kept, DOMAIN, kept.running) == "reports"
 
 
 def test_the_running_months_digest_moves_on_at_midnight(kept: Kept, clock: OffsetClock) -> None:

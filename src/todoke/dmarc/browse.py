@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -19,11 +19,8 @@ from sqlalchemy.orm import Session
 from todoke.accounts.models import Organisation
 from todoke.authz import Actor, has_permission, require
 from todoke.core.errors import InvalidInput, NotFound
-from todoke.core.secrets import SecretBox
-from todoke.dmarc.mailboxes import PASSWORD_PURPOSE, MailboxSettings, Security, check_connection
 from todoke.dmarc.models import (
     DmarcFailureReport,
-    DmarcMailbox,
     DmarcRecord,
     DmarcReport,
     DmarcShape,
@@ -370,32 +367,3 @@ def failure_report(
         raise NotFound(N_("no failure report %(id)s"), id=report_id)
     personal = has_permission(acting_user, "dmarc.view_personal_data", org=org)
     return _failure_row(row, personal)
-
-
-def check_saved_mailbox(
-    session: Session, *, org: Organisation, mailbox_id: int, secret_key: bytes, acting_user: Actor
-) -> int:
-    """Connect to a stored mailbox with its stored password and count the unseen messages;
-    raises imaplib.IMAP4.error or OSError with the server's reason."""
-    require(acting_user, "dmarc.manage_mailboxes", org=org)
-    mailbox = session.get(DmarcMailbox, mailbox_id)
-    if mailbox is None or mailbox.organisation_id != org.id:
-        raise NotFound(N_("no mailbox %(id)s"), id=mailbox_id)
-    settings = MailboxSettings(
-        label=mailbox.label,
-        host=mailbox.host,
-        port=mailbox.port,
-        security=cast(Security, mailbox.security),
-        username=mailbox.username,
-        password=SecretBox(secret_key, PASSWORD_PURPOSE).open(mailbox.password_sealed),
-        folder=mailbox.folder,
-        processed_folder=mailbox.processed_folder,
-    )
-    return check_connection(settings)
-
-
-def check_new_mailbox(settings: MailboxSettings, *, org: Organisation, acting_user: Actor) -> int:
-    """The settings form's test button: only those who may add a mailbox make Todoke connect
-    to a host they name."""
-    require(acting_user, "dmarc.manage_mailboxes", org=org)
-    return check_connection(settings)

@@ -8,7 +8,9 @@ import random
 from collections.abc import Sequence
 from typing import Literal
 
-from todoke.dmarc import corpus_reporters as rp
+from todoke.dmarc import corpus_senders as senders
+from todoke.dmarc.corpus_reporters import Reporter
+from todoke.dmarc.corpus_senders import spoof_address
 from todoke.dmarc.report_types import (
     AggregateRecord,
     DkimAuthResult,
@@ -30,7 +32,7 @@ ROW_WEIGHTS = (55, 12, 12, 6, 5, 10)
 _POLICIES = ("none", "quarantine", "reject")
 
 
-def policy_for(domain: str, index: int, reporter: rp.Reporter) -> PolicyPublished:
+def policy_for(domain: str, index: int, reporter: Reporter) -> PolicyPublished:
     p = _POLICIES[index % len(_POLICIES)]
     if reporter.schema == "rfc9990":
         # RFC 9990 drops pct and adds np, t= (testing) and the discovery method used.
@@ -65,7 +67,7 @@ def _count(rng: random.Random) -> int:
 class RowMaker:
     """Builds one report's records, applying the reporter's quirks to what it reports."""
 
-    def __init__(self, rng: random.Random, reporter: rp.Reporter, policy: PolicyPublished):
+    def __init__(self, rng: random.Random, reporter: Reporter, policy: PolicyPublished):
         self.rng = rng
         self.reporter = reporter
         self.domain = policy.domain
@@ -121,7 +123,7 @@ class RowMaker:
     def aligned(self) -> AggregateRecord:
         rng, domain = self.rng, self.domain
         sender = rng.choices(
-            [s for s, _ in rp.ALIGNED_SENDERS], [w for _, w in rp.ALIGNED_SENDERS]
+            [s for s, _ in senders.ALIGNED_SENDERS], [w for _, w in senders.ALIGNED_SENDERS]
         )[0]
         # ESPs use a custom MAIL FROM subdomain, which aligns in relaxed mode (RFC 7489 §3.1.2).
         mail_from = f"bounce.{domain}" if sender.bounce_domain else domain
@@ -135,8 +137,8 @@ class RowMaker:
 
     def forwarded(self) -> AggregateRecord:
         rng, domain = self.rng, self.domain
-        forwarder = rng.choice(rp.FORWARDERS)
-        dkim = [DkimAuthResult(domain, rp.OWN.custom_selector, "pass")]
+        forwarder = rng.choice(senders.FORWARDERS)
+        dkim = [DkimAuthResult(domain, senders.OWN.custom_selector, "pass")]
         if forwarder.bounce_domain:
             # Relays and lists rewrite the envelope (SRS or list bounces): SPF passes unaligned.
             spf = SpfAuthResult(forwarder.bounce_domain, None, "pass")
@@ -144,7 +146,7 @@ class RowMaker:
             spf = SpfAuthResult(domain, None, rng.choice(("fail", "softfail")))
         override = None
         u = rng.random()
-        if forwarder is rp.MAILING_LIST and u < 0.5:
+        if forwarder is senders.MAILING_LIST and u < 0.5:
             override = PolicyOverride("mailing_list", self._human("list traffic"))
         elif u < 0.3:
             override = PolicyOverride("forwarded", None)
@@ -155,7 +157,7 @@ class RowMaker:
 
     def third_party(self) -> AggregateRecord:
         rng = self.rng
-        sender = rng.choice(rp.THIRD_PARTY_SENDERS)
+        sender = rng.choice(senders.THIRD_PARTY_SENDERS)
         assert sender.dkim_domain
         assert sender.bounce_domain
         dkim = [DkimAuthResult(sender.dkim_domain, sender.dkim_selector, "pass")]
@@ -173,7 +175,7 @@ class RowMaker:
 
     def misconfigured(self) -> AggregateRecord:
         rng, domain = self.rng, self.domain
-        sender = rng.choice((rp.OWN, rp.GOOGLE, rp.JP_ESP))
+        sender = rng.choice((senders.OWN, senders.GOOGLE, senders.JP_ESP))
         spf = SpfAuthResult(domain, None, "softfail")
         return self._record(
             sender.address(rng), _count(rng), self.fail_disposition, False, False, domain, (), spf
@@ -182,15 +184,15 @@ class RowMaker:
     def dkim_broken(self) -> AggregateRecord:
         rng, domain = self.rng, self.domain
         broken = DkimAuthResult(
-            domain, rp.OWN.custom_selector, "fail", self._human("body hash did not verify")
+            domain, senders.OWN.custom_selector, "fail", self._human("body hash did not verify")
         )
         variant = rng.randrange(3)
         if variant == 0:
             # A list footer or subject tag breaks the body hash (RFC 6376 §8.2).
-            spf = SpfAuthResult(rp.MAILING_LIST.bounce_domain or "", None, "pass")
+            spf = SpfAuthResult(senders.MAILING_LIST.bounce_domain or "", None, "pass")
             override = PolicyOverride("mailing_list", None) if rng.random() < 0.5 else None
             return self._record(
-                rp.MAILING_LIST.address(rng),
+                senders.MAILING_LIST.address(rng),
                 rng.randint(1, 30),
                 "none",
                 False,
@@ -201,7 +203,7 @@ class RowMaker:
                 override,
             )
         if variant == 1:
-            sender = rng.choice((rp.SENDGRID, rp.AMAZON_SES, rp.JP_ESP))
+            sender = rng.choice((senders.SENDGRID, senders.AMAZON_SES, senders.JP_ESP))
             assert sender.dkim_domain
             assert sender.bounce_domain
             dkim = [broken, DkimAuthResult(sender.dkim_domain, sender.dkim_selector, "pass")]
@@ -218,19 +220,19 @@ class RowMaker:
             )
         spf = SpfAuthResult(domain, None, "pass")
         return self._record(
-            rp.OWN.address(rng), _count(rng), "none", False, True, domain, [broken], spf
+            senders.OWN.address(rng), _count(rng), "none", False, True, domain, [broken], spf
         )
 
     def spoofing(self) -> AggregateRecord:
         rng, domain = self.rng, self.domain
         dkim = []
         if rng.random() < 0.3:
-            dkim.append(DkimAuthResult(rng.choice(rp.SPOOF_DOMAINS), "default", "fail"))
+            dkim.append(DkimAuthResult(rng.choice(senders.SPOOF_DOMAINS), "default", "fail"))
         if rng.random() < 0.6:
             spf = SpfAuthResult(domain, None, "fail")
         else:
-            spf = SpfAuthResult(rng.choice(rp.SPOOF_DOMAINS), None, "none")
+            spf = SpfAuthResult(rng.choice(senders.SPOOF_DOMAINS), None, "none")
         count = rng.choice((1, 1, 1, 1, 2, 2, 3, 5, 12))
         return self._record(
-            rp.spoof_address(rng), count, self.fail_disposition, False, False, spf.domain, dkim, spf
+            spoof_address(rng), count, self.fail_disposition, False, False, spf.domain, dkim, spf
         )

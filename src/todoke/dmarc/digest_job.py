@@ -6,10 +6,13 @@ and stored in a short write transaction of its own. Digests never computed go fi
 longest unrefreshed; a round stops starting digests after `budget_s` and the rest wait for the
 next round.
 
-Identification re-checks every address weekly and mostly finds nothing new, yet each re-check
-touching a month's addresses makes its digest stale. A big digest (seconds to compute) that is
-stale for that reason alone is recomputed once it is `IDENTIFICATION_GRACE` old, not every
-round; requests still show it "as of" its computation (`digest_store`).
+A big digest (seconds to compute) is not recomputed every round for changes that come all the
+time; requests still show it "as of" its computation (`digest_store`):
+- identification re-checks every address weekly and mostly finds nothing new, yet each re-check
+  touching a month's addresses makes its digest stale: a big digest stale for that reason alone
+  is recomputed once it is `IDENTIFICATION_GRACE` old;
+- reports arrive all day while a month runs: a big running month's digest follows them once it
+  is `RUNNING_MONTH_GRACE` old. A late report of a complete month is recomputed at once.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 WORKER_ACTOR = SystemActor("worker:dmarc.store_digests")
 ROUND_BUDGET_S: Final = 240.0
 IDENTIFICATION_GRACE: Final = timedelta(hours=24)
+RUNNING_MONTH_GRACE: Final = timedelta(hours=1)
 _NEVER = datetime.min.replace(tzinfo=UTC)
 
 
@@ -147,7 +151,7 @@ def refresh_digest(
         reason = stale_reason(session, row, watermark, period)
         if reason is None:
             return result
-        if row is not None and _can_wait(row, reason, now):
+        if row is not None and _can_wait(row, reason, now, running=period.running(now.date())):
             result.waiting += 1
             return result
         computed = compute_digest(
@@ -160,6 +164,12 @@ def refresh_digest(
     return result
 
 
-def _can_wait(row: DmarcMonthDigest, reason: DigestStaleReason, now: datetime) -> bool:
-    big = row.sources > digest_store.RECOMPUTE_ON_READ_MAX_SOURCES
-    return reason == "identification" and big and now - row.computed_at < IDENTIFICATION_GRACE
+def _can_wait(
+    row: DmarcMonthDigest, reason: DigestStaleReason, now: datetime, *, running: bool
+) -> bool:
+    if row.sources <= digest_store.RECOMPUTE_ON_READ_MAX_SOURCES:
+        return False
+    age = now - row.computed_at
+    if reason == "identification":
+        return age < IDENTIFICATION_GRACE
+    return reason == "reports" and running and age < RUNNING_MONTH_GRACE

@@ -9,10 +9,9 @@ PostgreSQL lock rows in the same order and never deadlock).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -27,7 +26,6 @@ from todoke.dmarc import bulk
 from todoke.dmarc.ingest_side import store_failure, store_tls
 from todoke.dmarc.models import (
     DmarcReport,
-    DmarcShape,
 )
 from todoke.dmarc.report_types import (
     AggregateRecord,
@@ -36,7 +34,8 @@ from todoke.dmarc.report_types import (
     ParsedReport,
     TLSReport,
 )
-from todoke.dmarc.shapes import ShapeKey, shape_key
+from todoke.dmarc.shape_ids import ShapeIds
+from todoke.dmarc.shapes import shape_key
 
 CHANNELS = frozenset({"upload", "folder", "imap", "smtp", "api"})
 RECORD_COLUMNS = (
@@ -85,72 +84,6 @@ class Incoming:
 
     report: ParsedReport
     source_name: str
-
-
-def _fingerprint(key: ShapeKey) -> str:
-    text = "\x1f".join("" if value is None else str(value) for value in key)
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-
-
-SHAPE_COLUMNS = (
-    "header_from",
-    "dkim_aligned",
-    "spf_aligned",
-    "spf_domain",
-    "spf_result",
-    "dkim_domain",
-    "dkim_selector",
-    "dkim_result",
-    "override",
-    "disposition",
-)
-
-
-class _ShapeIds:
-    """Shape key -> id for one organisation, loaded once per batch."""
-
-    def __init__(self, session: Session, organisation_id: int) -> None:
-        self._session = session
-        self._org = organisation_id
-        rows = session.execute(
-            select(DmarcShape.fingerprint, DmarcShape.id).where(
-                DmarcShape.organisation_id == organisation_id
-            )
-        )
-        self._by_fingerprint: dict[str, int] = {row[0]: row[1] for row in rows}
-        self._by_key: dict[ShapeKey, int] = {}
-
-    def ids_for(self, keys: Iterable[ShapeKey]) -> dict[ShapeKey, int]:
-        known = self._by_key
-        missing: dict[str, ShapeKey] = {}
-        for key in keys:
-            if key in known:
-                continue
-            fingerprint = _fingerprint(key)
-            found = self._by_fingerprint.get(fingerprint)
-            if found is None:
-                missing[fingerprint] = key
-            else:
-                known[key] = found
-        if missing:
-            rows = [
-                {
-                    "organisation_id": self._org,
-                    "fingerprint": fingerprint,
-                    **dict(zip(SHAPE_COLUMNS, key, strict=True)),
-                }
-                for fingerprint, key in sorted(missing.items())
-            ]
-            returned = self._session.execute(
-                insert(DmarcShape).returning(
-                    DmarcShape.fingerprint, DmarcShape.id, sort_by_parameter_order=True
-                ),
-                rows,
-            )
-            for fingerprint, pk in returned:
-                self._by_fingerprint[fingerprint] = pk
-                known[missing[fingerprint]] = pk
-        return known
 
 
 def _record_details(record: AggregateRecord) -> dict[str, Any] | None:
@@ -267,7 +200,7 @@ def _store_aggregates(
             report_rows,
         )
     ]
-    shape_ids = _ShapeIds(session, organisation_id)
+    shape_ids = ShapeIds(session, organisation_id)
     # SQLite stores dates as ISO text; handing the driver text avoids its deprecated adapter.
     as_day = (lambda day: day) if _postgresql(session) else date.isoformat
     record_rows: list[tuple[Any, ...]] = []

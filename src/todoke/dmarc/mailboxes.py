@@ -13,7 +13,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Literal, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -170,6 +170,35 @@ class PollResult:
     messages: int
     summary: IngestSummary
     error: str | None = None
+
+
+def check_saved_mailbox(
+    session: Session, *, org: Organisation, mailbox_id: int, secret_key: bytes, acting_user: Actor
+) -> int:
+    """Connect to a stored mailbox with its stored password and count the unseen messages;
+    raises imaplib.IMAP4.error or OSError with the server's reason."""
+    require(acting_user, "dmarc.manage_mailboxes", org=org)
+    mailbox = session.get(DmarcMailbox, mailbox_id)
+    if mailbox is None or mailbox.organisation_id != org.id:
+        raise NotFound(N_("no mailbox %(id)s"), id=mailbox_id)
+    settings = MailboxSettings(
+        label=mailbox.label,
+        host=mailbox.host,
+        port=mailbox.port,
+        security=cast(Security, mailbox.security),
+        username=mailbox.username,
+        password=SecretBox(secret_key, PASSWORD_PURPOSE).open(mailbox.password_sealed),
+        folder=mailbox.folder,
+        processed_folder=mailbox.processed_folder,
+    )
+    return check_connection(settings)
+
+
+def check_new_mailbox(settings: MailboxSettings, *, org: Organisation, acting_user: Actor) -> int:
+    """The settings form's test button: only those who may add a mailbox make Todoke connect
+    to a host they name."""
+    require(acting_user, "dmarc.manage_mailboxes", org=org)
+    return check_connection(settings)
 
 
 def _fetch(client: imaplib.IMAP4, uid: str) -> bytes | None:

@@ -16,8 +16,13 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from todoke.core.errors import InvalidInput, TodokeError
-from todoke.dmarc import browse, browse_sources, posture, queries, services
-from todoke.dmarc.mailboxes import MailboxSettings, add_mailbox
+from todoke.dmarc import browse_sources, posture, queries, services
+from todoke.dmarc.mailboxes import (
+    MailboxSettings,
+    add_mailbox,
+    check_new_mailbox,
+    check_saved_mailbox,
+)
 from todoke.dmarc.mailboxes import list_mailboxes as mailboxes_of
 from todoke.dmarc.mailboxes import remove_mailbox as drop_mailbox
 from todoke.web import dmarc_browse_pages
@@ -186,7 +191,7 @@ def add_or_test_mailbox(
             "folder": folder, "label": label}  # fmt: skip
     if action == "test":
         tested = _test(
-            lambda: browse.check_new_mailbox(settings, org=ctx.org, acting_user=ctx.actor),
+            lambda: check_new_mailbox(settings, org=ctx.org, acting_user=ctx.actor),
             ctx.locale,
         )
         return _mailboxes_page(ctx, tested=tested, form=form)
@@ -219,7 +224,7 @@ def _test(attempt: Callable[[], int], locale: str) -> dict[str, Any]:
 def test_mailbox(ctx: UserContext, mailbox_id: int) -> Response:
     def attempt() -> int:
         with ctx.reading() as session:
-            return browse.check_saved_mailbox(
+            return check_saved_mailbox(
                 session, org=ctx.org, mailbox_id=mailbox_id,
                 secret_key=ctx.runtime.settings.secret_key_bytes(), acting_user=ctx.actor,
             )  # fmt: skip
