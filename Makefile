@@ -29,8 +29,10 @@ demo: $(APP_STAMP) runtime-packages
 	$(VENV)/bin/todoke demo
 
 ## test: install what tests need (Python and Debian packages), lint, type-check, run the suite
+## on TEST_WORKERS processes (pytest-xdist; each has its own databases and servers)
+TEST_WORKERS ?= 2
 test: $(TEST_STAMP) system-packages lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(TEST_STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from tests.rig.dns_server import LocalDNSServer
 from tests.rig.fixtures import ResolverFactory
+from todoke.cli import common as cli_common
 from todoke.cli.domain import domain_app
 from todoke.domains.checks import CheckOptions, Finding, Status, check_domain
 from todoke.domains.checks.context import COMMON_SELECTORS
@@ -369,6 +370,9 @@ def test_cli_table_shows_the_finding_in_english(
     monkeypatch.setenv("TODOKE_CONFIG_FILE", "")
     monkeypatch.setenv("TODOKE_CHECK_IP_BLOCKLISTS", "[]")
     monkeypatch.setenv("TODOKE_CHECK_DOMAIN_BLOCKLISTS", "[]")
+    # The CLI's console takes its width once, from COLUMNS when that is set (pytest-xdist
+    # workers run with COLUMNS=80): wide enough that the message is not wrapped.
+    monkeypatch.setattr(cli_common.console, "width", 250)
     app = typer.Typer()
     app.add_typer(domain_app, name="domain")
     result = CliRunner().invoke(
@@ -382,7 +386,6 @@ def test_cli_table_shows_the_finding_in_english(
             "--nameserver",
             str(zone.nameserver),
         ],
-        env={"COLUMNS": "250"},
     )
     assert result.exit_code == 0, result.output
     assert "dkim.testing" in result.stdout
