@@ -71,6 +71,13 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
+@pytest.fixture
+def engine(db_url: str) -> str:
+    """The database engine this test runs on, for screenshot names: two workers may run the
+    SQLite and the PostgreSQL variant of a test at once."""
+    return db_url.split(":")[0].split("+")[0]
+
+
 def new_page(browser: Browser, *, locale: str, width: int = 1280) -> Page:
     context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
     return context.new_page()

@@ -26,7 +26,7 @@ AS_OF = {"ja": "時点の集計です", "en": "as of "}
 
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_a_reader_reads_the_stored_digest_and_steps_back_a_month(
-    browser: Browser, live_server: str, runtime: Runtime, tenant: Tenant, locale: str
+    browser: Browser, live_server: str, runtime: Runtime, tenant: Tenant, locale: str, engine: str
 ) -> None:
     today = runtime.clock.now().date()
     load_corpus(runtime, tenant.org, today, reports=60)
@@ -49,7 +49,7 @@ def test_a_reader_reads_the_stored_digest_and_steps_back_a_month(
     assert f"{oldest:%Y-%m-%d %H:%M} UTC" in as_of
     messages = page.locator(f'[data-domain="{DOMAIN}"] [data-field="messages"]').first
     assert messages.inner_text() == f"{summary.messages:,}"
-    screenshot(page, f"dmarc-digest-stored-{locale}")
+    screenshot(page, f"dmarc-digest-stored-{locale}-{engine}")
     older = digest.previous_month(last)
     page.click(f'a[href="/dmarc/digest?month={older:%Y-%m}"]')
     page.wait_for_load_state("networkidle")
@@ -59,5 +59,5 @@ def test_a_reader_reads_the_stored_digest_and_steps_back_a_month(
             select(DmarcMonthDigest.domain).where(DmarcMonthDigest.month == older)
         ).all()
     assert DOMAIN in kept
-    screenshot(page, f"dmarc-digest-month-before-{locale}")
+    screenshot(page, f"dmarc-digest-month-before-{locale}-{engine}")
     page.context.close()

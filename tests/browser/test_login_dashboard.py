@@ -46,15 +46,15 @@ def test_english_dashboard_and_switching_language(
 
 
 def test_wrong_password_shows_an_error_and_the_phone_layout_reads(
-    browser: Browser, live_server: str, tenant: Tenant
+    browser: Browser, live_server: str, tenant: Tenant, engine: str
 ) -> None:
     page = new_page(browser, locale="en-US", width=390)
     log_in(page, live_server, tenant.owner.email, password="wrong password here")
     assert page.locator("[role=alert]").inner_text() == "Wrong email address or password."
-    screenshot(page, "login-error-phone-en")
+    screenshot(page, f"login-error-phone-en-{engine}")
     log_in(page, live_server, tenant.owner.email)
     assert page.locator("h1").inner_text() == "Dashboard"
     # No horizontal scrolling at phone width.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    screenshot(page, "dashboard-phone-en")
+    screenshot(page, f"dashboard-phone-en-{engine}")
     page.context.close()
