@@ -325,6 +325,7 @@ def test_the_page_says_as_of_when_the_stored_digests_were_computed(
     _, as_of = _page(reader, kept.last)
     oldest = min(at for _, at in stored_rows(kept).values() if at)
     assert f"as of {oldest:%Y-%m-%d %H:%M} UTC" in as_of
+    assert "a big domain's running month hourly" in as_of  # as the worker keeps them
 
 
 def test_a_small_domains_digest_page_follows_a_new_report_at_once(

@@ -81,7 +81,7 @@ def _variables(ctx: UserContext, month: str | None, domain: str | None) -> dict[
         "domain": name,
         "query": query,
         # Stored digests say when they were computed; the oldest one speaks for the page.
-        "as_of": freshness(found.computed_at, ctx.locale) if found.domains else "",
+        "as_of": freshness(found.computed_at, ctx.locale, digest=True) if found.domains else "",
         "earlier": f"{digest.previous_month(first):%Y-%m}",
         "later": f"{digest.next_month(first):%Y-%m}" if found.until < _today(ctx) else None,
         "percent": views.percent,
